@@ -1,0 +1,470 @@
+//! Timestamps of transactions and due dates.
+//!
+//! Every form seen in the wild (see `koc-spec.md`, section 2) parses to the
+//! same value, milliseconds kept:
+//!
+//! | form | written by |
+//! |---|---|
+//! | `2026-07-22 10-15-30 123` | the desktop tool |
+//! | `2026-07-22 10:15:30 123` | Koha's wiki |
+//! | `2026-07-22 10:15:30.123` | the browser client |
+//! | `2026-07-22 10:15:30`, `2026-07-22 10-15-30` | hand-made files |
+//! | `2026-07-22T10:15:30Z`, `...+02:00`, `...T10:15:30.123` | ISO 8601 (HTTP uploads) |
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{
+    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike,
+};
+
+/// When a transaction happened, as the station wrote it.
+///
+/// Stations write local wall-clock time without a zone, which
+/// [`Timestamp::naive`] returns unchanged. An ISO 8601 timestamp with a zone
+/// (as the desktop tool sends over HTTP) keeps its offset, so that
+/// [`Timestamp::to_local`] can turn it into the library's local time.
+///
+/// ```
+/// use koc_format::Timestamp;
+///
+/// let desktop: Timestamp = "2026-07-22 10-15-30 123".parse()?;
+/// let browser: Timestamp = "2026-07-22 10:15:30.123".parse()?;
+/// assert_eq!(desktop, browser);
+/// assert_eq!(desktop.naive().to_string(), "2026-07-22 10:15:30.123");
+///
+/// let utc: Timestamp = "2026-07-22T08:15:30Z".parse()?;
+/// let paris = chrono::FixedOffset::east_opt(2 * 3600).unwrap();
+/// assert_eq!(utc.to_local(&paris).to_string(), "2026-07-22 10:15:30");
+/// # Ok::<(), koc_format::TimestampError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Timestamp {
+    datetime: NaiveDateTime,
+    offset: Option<FixedOffset>,
+}
+
+/// Why a text is not a timestamp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimestampError {
+    /// The text has none of the accepted forms.
+    #[error(
+        "expected a timestamp like `2026-07-22 10-15-30 000`, `2026-07-22 10:15:30.000` or `2026-07-22T10:15:30Z`"
+    )]
+    Syntax,
+    /// The text has an accepted form but names an impossible date.
+    #[error("no such date")]
+    InvalidDate,
+    /// The text has an accepted form but names an impossible time of day.
+    #[error("no such time of day")]
+    InvalidTime,
+    /// The zone offset is out of range.
+    #[error("no such zone offset")]
+    InvalidOffset,
+}
+
+impl Timestamp {
+    /// A timestamp in local wall-clock time, without zone.
+    pub const fn new(datetime: NaiveDateTime) -> Timestamp {
+        Timestamp {
+            datetime,
+            offset: None,
+        }
+    }
+
+    /// A timestamp written with a zone offset; `datetime` is the wall-clock
+    /// time at that offset.
+    pub const fn with_offset(datetime: NaiveDateTime, offset: FixedOffset) -> Timestamp {
+        Timestamp {
+            datetime,
+            offset: Some(offset),
+        }
+    }
+
+    /// The date and time as written, without applying any offset.
+    pub const fn naive(&self) -> NaiveDateTime {
+        self.datetime
+    }
+
+    /// The zone offset, if the text had one.
+    pub const fn offset(&self) -> Option<FixedOffset> {
+        self.offset
+    }
+
+    /// The milliseconds within the second.
+    pub fn millisecond(&self) -> u32 {
+        self.datetime.nanosecond() / 1_000_000
+    }
+
+    /// The wall-clock time in the zone `tz`: unchanged when the text had no
+    /// offset (stations write local time), converted when it had one.
+    pub fn to_local<Tz: TimeZone>(&self, tz: &Tz) -> NaiveDateTime {
+        match self.offset {
+            None => self.datetime,
+            Some(offset) => match offset.from_local_datetime(&self.datetime) {
+                LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => {
+                    at.with_timezone(tz).naive_local()
+                }
+                // A fixed offset has neither gaps nor folds.
+                LocalResult::None => self.datetime,
+            },
+        }
+    }
+
+    /// The timestamp as an instant, when it had a zone offset.
+    pub fn to_datetime(&self) -> Option<DateTime<FixedOffset>> {
+        let offset = self.offset?;
+        offset.from_local_datetime(&self.datetime).single()
+    }
+
+    /// Parses any accepted form.
+    ///
+    /// # Errors
+    ///
+    /// A [`TimestampError`] saying whether the form or the value is wrong.
+    pub fn parse(text: &str) -> Result<Timestamp, TimestampError> {
+        Timestamp::parse_bytes(text.as_bytes())
+    }
+
+    /// [`Timestamp::parse`] over bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`Timestamp::parse`].
+    pub fn parse_bytes(text: &[u8]) -> Result<Timestamp, TimestampError> {
+        let (date, rest) = parse_date(text)?;
+        let separator = match rest.first() {
+            Some(&b) if b == b' ' || b == b'T' => b,
+            _ => return Err(TimestampError::Syntax),
+        };
+        let (datetime, offset) = parse_time(date, separator, &rest[1..])?;
+        Ok(Timestamp { datetime, offset })
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = TimestampError;
+
+    fn from_str(s: &str) -> Result<Timestamp, TimestampError> {
+        Timestamp::parse(s)
+    }
+}
+
+impl From<NaiveDateTime> for Timestamp {
+    fn from(datetime: NaiveDateTime) -> Timestamp {
+        Timestamp::new(datetime)
+    }
+}
+
+/// Writes the desktop tool's form, `2026-07-22 10-15-30 123`, followed by
+/// ` +02:00` style offset only when the timestamp has one. Digits beyond the
+/// millisecond are not written.
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {:03}",
+            self.datetime.format("%Y-%m-%d %H-%M-%S"),
+            self.millisecond()
+        )?;
+        if let Some(offset) = self.offset {
+            write!(f, " {offset}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The due date an `issue` line may carry in its fifth field: a date alone
+/// (due at the end of that day, as the library's rules say) or a date and time.
+///
+/// ```
+/// use koc_format::DueDate;
+///
+/// let date: DueDate = "2026-08-05".parse()?;
+/// assert_eq!(date.to_string(), "2026-08-05");
+/// let at: DueDate = "2026-08-05 18:00:00".parse()?;
+/// assert_eq!(at.to_string(), "2026-08-05 18:00:00");
+/// # Ok::<(), koc_format::TimestampError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DueDate {
+    /// Due on this day, at the time the library uses for day loans.
+    Date(NaiveDate),
+    /// Due at this date and time.
+    DateTime(NaiveDateTime),
+}
+
+impl DueDate {
+    /// The date the loan is due.
+    pub fn date(&self) -> NaiveDate {
+        match self {
+            DueDate::Date(date) => *date,
+            DueDate::DateTime(at) => at.date(),
+        }
+    }
+
+    /// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM`, or any [`Timestamp`] form
+    /// (a zone offset, if any, is dropped: due dates are local).
+    ///
+    /// # Errors
+    ///
+    /// A [`TimestampError`] when the text is none of those.
+    pub fn parse(text: &str) -> Result<DueDate, TimestampError> {
+        DueDate::parse_bytes(text.as_bytes())
+    }
+
+    /// [`DueDate::parse`] over bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`DueDate::parse`].
+    pub fn parse_bytes(text: &[u8]) -> Result<DueDate, TimestampError> {
+        let (date, rest) = parse_date(text)?;
+        match rest {
+            [] => Ok(DueDate::Date(date)),
+            [b' ' | b'T', h1, h2, b':', m1, m2] => {
+                let hour = two_digits(*h1, *h2)?;
+                let minute = two_digits(*m1, *m2)?;
+                let time =
+                    NaiveTime::from_hms_opt(hour, minute, 0).ok_or(TimestampError::InvalidTime)?;
+                Ok(DueDate::DateTime(date.and_time(time)))
+            }
+            _ => Timestamp::parse_bytes(text).map(|t| DueDate::DateTime(t.naive())),
+        }
+    }
+}
+
+impl FromStr for DueDate {
+    type Err = TimestampError;
+
+    fn from_str(s: &str) -> Result<DueDate, TimestampError> {
+        DueDate::parse(s)
+    }
+}
+
+/// `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (milliseconds when not zero).
+impl fmt::Display for DueDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DueDate::Date(date) => write!(f, "{}", date.format("%Y-%m-%d")),
+            DueDate::DateTime(at) => write!(f, "{}", at.format("%Y-%m-%d %H:%M:%S%.f")),
+        }
+    }
+}
+
+fn digit(b: u8) -> Result<u32, TimestampError> {
+    if b.is_ascii_digit() {
+        Ok(u32::from(b - b'0'))
+    } else {
+        Err(TimestampError::Syntax)
+    }
+}
+
+fn two_digits(a: u8, b: u8) -> Result<u32, TimestampError> {
+    Ok(digit(a)? * 10 + digit(b)?)
+}
+
+/// `YYYY-MM-DD` at the start of `text`; returns the date and what follows.
+fn parse_date(text: &[u8]) -> Result<(NaiveDate, &[u8]), TimestampError> {
+    let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2, rest @ ..] = text else {
+        return Err(TimestampError::Syntax);
+    };
+    let year = two_digits(*y1, *y2)? * 100 + two_digits(*y3, *y4)?;
+    let month = two_digits(*m1, *m2)?;
+    let day = two_digits(*d1, *d2)?;
+    // `year` has four digits, so it always fits in an i32.
+    let date =
+        NaiveDate::from_ymd_opt(year as i32, month, day).ok_or(TimestampError::InvalidDate)?;
+    Ok((date, rest))
+}
+
+/// The time after the date and its separator (`b' '` or `b'T'`).
+fn parse_time(
+    date: NaiveDate,
+    date_separator: u8,
+    text: &[u8],
+) -> Result<(NaiveDateTime, Option<FixedOffset>), TimestampError> {
+    let [h1, h2, s1, m1, m2, s2, c1, c2, rest @ ..] = text else {
+        return Err(TimestampError::Syntax);
+    };
+    let separator = *s1;
+    if separator != *s2 || !(separator == b':' || (separator == b'-' && date_separator == b' ')) {
+        return Err(TimestampError::Syntax);
+    }
+    let hour = two_digits(*h1, *h2)?;
+    let minute = two_digits(*m1, *m2)?;
+    let second = two_digits(*c1, *c2)?;
+
+    let (nanos, rest) = match rest {
+        // Desktop tool and wiki: a space and exactly three digits of milliseconds.
+        [b' ', a, b, c, rest @ ..] if date_separator == b' ' => {
+            let millis = digit(*a)? * 100 + digit(*b)? * 10 + digit(*c)?;
+            if !rest.is_empty() {
+                return Err(TimestampError::Syntax);
+            }
+            (millis * 1_000_000, rest)
+        }
+        // Browser client and ISO 8601: a dot and a decimal fraction.
+        [b'.', rest @ ..] if separator == b':' => {
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            if digits == 0 || digits > 9 {
+                return Err(TimestampError::Syntax);
+            }
+            let mut nanos = 0;
+            for &b in &rest[..digits] {
+                nanos = nanos * 10 + u32::from(b - b'0');
+            }
+            nanos *= 10_u32.pow(9 - digits as u32);
+            (nanos, &rest[digits..])
+        }
+        rest => (0, rest),
+    };
+
+    let offset = match rest {
+        [] => None,
+        _ if separator != b':' => return Err(TimestampError::Syntax),
+        [b'Z'] => Some(FixedOffset::east_opt(0).ok_or(TimestampError::InvalidOffset)?),
+        [sign @ (b'+' | b'-'), zone @ ..] => Some(parse_offset(*sign, zone)?),
+        _ => return Err(TimestampError::Syntax),
+    };
+
+    if hour > 23 || minute > 59 || second > 59 {
+        return Err(TimestampError::InvalidTime);
+    }
+    let time = NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)
+        .ok_or(TimestampError::InvalidTime)?;
+    Ok((date.and_time(time), offset))
+}
+
+/// `HH:MM`, `HHMM` or `HH` after the sign.
+fn parse_offset(sign: u8, zone: &[u8]) -> Result<FixedOffset, TimestampError> {
+    let (hours, minutes) = match zone {
+        [h1, h2] => (two_digits(*h1, *h2)?, 0),
+        [h1, h2, m1, m2] | [h1, h2, b':', m1, m2] => (two_digits(*h1, *h2)?, two_digits(*m1, *m2)?),
+        _ => return Err(TimestampError::Syntax),
+    };
+    if hours > 23 || minutes > 59 {
+        return Err(TimestampError::InvalidOffset);
+    }
+    // At most 23*3600 + 59*60, so it fits in an i32.
+    let seconds = (hours * 3600 + minutes * 60) as i32;
+    let seconds = if sign == b'-' { -seconds } else { seconds };
+    FixedOffset::east_opt(seconds).ok_or(TimestampError::InvalidOffset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap()
+    }
+
+    #[test]
+    fn every_form_gives_the_same_instant() {
+        let expected = at("2026-07-22 10:15:30.123");
+        for text in [
+            "2026-07-22 10-15-30 123",
+            "2026-07-22 10:15:30 123",
+            "2026-07-22 10:15:30.123",
+            "2026-07-22T10:15:30.123",
+        ] {
+            let parsed = Timestamp::parse(text).unwrap();
+            assert_eq!(parsed.naive(), expected, "{text}");
+            assert_eq!(parsed.offset(), None, "{text}");
+        }
+        for text in [
+            "2026-07-22 10:15:30",
+            "2026-07-22 10-15-30",
+            "2026-07-22T10:15:30",
+        ] {
+            assert_eq!(
+                Timestamp::parse(text).unwrap().naive(),
+                at("2026-07-22 10:15:30.000")
+            );
+        }
+    }
+
+    #[test]
+    fn iso_keeps_its_offset() {
+        let utc = Timestamp::parse("2026-07-22T08:15:30Z").unwrap();
+        assert_eq!(utc.offset(), FixedOffset::east_opt(0));
+        let plus2 = Timestamp::parse("2026-07-22T10:15:30+02:00").unwrap();
+        assert_eq!(plus2.offset(), FixedOffset::east_opt(7200));
+        assert_eq!(utc.to_datetime(), plus2.to_datetime());
+        let minus = Timestamp::parse("2026-07-22T03:15:30.5-0500").unwrap();
+        assert_eq!(minus.to_local(&chrono::Utc), at("2026-07-22 08:15:30.500"));
+    }
+
+    #[test]
+    fn impossible_dates_and_times_are_errors() {
+        assert_eq!(
+            Timestamp::parse("2026-02-30 10-15-33 000"),
+            Err(TimestampError::InvalidDate)
+        );
+        assert_eq!(
+            Timestamp::parse("2026-07-22 25-15-37 000"),
+            Err(TimestampError::InvalidTime)
+        );
+        assert_eq!(
+            Timestamp::parse("2026-07-22 10:60:00"),
+            Err(TimestampError::InvalidTime)
+        );
+        assert_eq!(
+            Timestamp::parse("2026-07-22 10:15:60"),
+            Err(TimestampError::InvalidTime)
+        );
+        assert_eq!(
+            Timestamp::parse("2026-07-22T10:15:30+24:00"),
+            Err(TimestampError::InvalidOffset)
+        );
+    }
+
+    #[test]
+    fn malformed_text_is_a_syntax_error() {
+        for text in [
+            "",
+            "2026-07-22",
+            "2026-07-22 10:15",
+            "2026-07-22 10-15:30",
+            "2026-07-22T10-15-30",
+            "2026-07-22 10-15-30.123",
+            "2026-07-22 10:15:30 12",
+            "2026-07-22 10:15:30 1234",
+            "2026-07-22 10:15:30.",
+            "2026-07-22 10-15-30Z",
+            "2026-7-22 10:15:30",
+            "22/07/2026 10:15:30",
+            "2026-07-22 10:15:30+2:00",
+        ] {
+            assert_eq!(
+                Timestamp::parse(text),
+                Err(TimestampError::Syntax),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn displays_the_desktop_form() {
+        let t = Timestamp::parse("2026-07-22 10:15:30.123").unwrap();
+        assert_eq!(t.to_string(), "2026-07-22 10-15-30 123");
+    }
+
+    #[test]
+    fn due_dates() {
+        let date = NaiveDate::from_ymd_opt(2026, 8, 5).unwrap();
+        assert_eq!(DueDate::parse("2026-08-05"), Ok(DueDate::Date(date)));
+        assert_eq!(
+            DueDate::parse("2026-08-05 18:30"),
+            Ok(DueDate::DateTime(at("2026-08-05 18:30:00.0")))
+        );
+        assert_eq!(
+            DueDate::parse("2026-08-05 18-30-00 000"),
+            Ok(DueDate::DateTime(at("2026-08-05 18:30:00.0")))
+        );
+        assert!(DueDate::parse("soon").is_err());
+        assert!(DueDate::parse("2026-08-32").is_err());
+    }
+}
