@@ -1,0 +1,118 @@
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDateTime;
+
+use crate::{AccountLine, Hold, Item, Loan, OperationId, Patron, PendingOperation};
+
+/// What a batch of operations touches: the keys a store loads state for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchKeys {
+    /// Card numbers given by issues and payments. Each may also be a
+    /// username: load patrons whose card number **or** username is in it.
+    pub cards: BTreeSet<String>,
+    /// Barcodes given by issues and returns.
+    pub barcodes: BTreeSet<String>,
+}
+
+impl BatchKeys {
+    /// The keys of these operations.
+    pub fn of(operations: &[PendingOperation]) -> BatchKeys {
+        let mut keys = BatchKeys::default();
+        for pending in operations {
+            if let Some(card) = &pending.operation.cardnumber {
+                keys.cards.insert(card.clone());
+            }
+            if let Some(barcode) = &pending.operation.barcode {
+                keys.barcodes.insert(barcode.clone());
+            }
+        }
+        keys
+    }
+}
+
+/// Everything a batch of operations may read or change, loaded by the store
+/// for the batch's [`BatchKeys`].
+///
+/// A store fills it with:
+/// - `patrons`: every patron whose card number or username is in
+///   `keys.cards`, by card number;
+/// - `items`: every item whose barcode is in `keys.barcodes`;
+/// - `loans`: the open loan of each of those items, by barcode;
+/// - `debts`: for each patron loaded, their debits with something
+///   outstanding, oldest first (`created_at`, then id);
+/// - `holds`: for each item loaded, its unfilled holds, oldest first;
+/// - `earlier_pending`: for each of `keys.barcodes`, the earliest
+///   (time, id) among pending operations on that barcode that are **not** in
+///   the batch (needed only when processing a selection; see
+///   [`WarningCode::EarlierPendingForItem`](crate::WarningCode::EarlierPendingForItem)).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchState {
+    /// Patrons by card number.
+    pub patrons: HashMap<String, Patron>,
+    /// Items by barcode.
+    pub items: HashMap<String, Item>,
+    /// Open loans by barcode.
+    pub loans: HashMap<String, Loan>,
+    /// Outstanding debits by card number, oldest first.
+    pub debts: HashMap<String, Vec<AccountLine>>,
+    /// Unfilled holds by barcode, oldest first.
+    pub holds: HashMap<String, Vec<Hold>>,
+    /// Earliest pending operation outside the batch, by barcode.
+    pub earlier_pending: HashMap<String, (NaiveDateTime, OperationId)>,
+    userids: HashMap<String, String>,
+}
+
+impl BatchState {
+    /// Adds a patron.
+    pub fn add_patron(&mut self, patron: Patron) {
+        if let Some(userid) = &patron.userid {
+            self.userids
+                .insert(userid.clone(), patron.cardnumber.clone());
+        }
+        self.patrons.insert(patron.cardnumber.clone(), patron);
+    }
+
+    /// Adds an item.
+    pub fn add_item(&mut self, item: Item) {
+        self.items.insert(item.barcode.clone(), item);
+    }
+
+    /// Adds an open loan.
+    pub fn add_loan(&mut self, loan: Loan) {
+        self.loans.insert(loan.barcode.clone(), loan);
+    }
+
+    /// Adds an outstanding debit; call in oldest-first order.
+    pub fn add_debt(&mut self, line: AccountLine) {
+        self.debts
+            .entry(line.cardnumber.clone())
+            .or_default()
+            .push(line);
+    }
+
+    /// Adds an unfilled hold; call in oldest-first order.
+    pub fn add_hold(&mut self, hold: Hold) {
+        self.holds
+            .entry(hold.barcode.clone())
+            .or_default()
+            .push(hold);
+    }
+
+    /// Records the earliest pending operation on `barcode` outside the batch;
+    /// keeps the earliest when called several times.
+    pub fn add_earlier_pending(&mut self, barcode: String, at: (NaiveDateTime, OperationId)) {
+        let entry = self.earlier_pending.entry(barcode).or_insert(at);
+        if at < *entry {
+            *entry = at;
+        }
+    }
+
+    /// The card number of the patron with this card number, or else with
+    /// this username, as Koha looks patrons up.
+    pub fn resolve_card(&self, card_or_userid: &str) -> Option<&str> {
+        if let Some((card, _)) = self.patrons.get_key_value(card_or_userid) {
+            return Some(card.as_str());
+        }
+        self.userids.get(card_or_userid).map(String::as_str)
+    }
+}
