@@ -155,8 +155,8 @@ pub async fn debts_load_once<S: Store + ?Sized>(store: &S) -> Result<()> {
         description: Some("Overdue".to_owned()),
         created_at: at("2026-07-01 10:00:00"),
     };
-    assert_eq!(store.upsert_debts(&[fine.clone()]).await?, 1);
-    assert_eq!(store.upsert_debts(&[fine.clone()]).await?, 0);
+    assert_eq!(store.upsert_debts(std::slice::from_ref(&fine)).await?, 1);
+    assert_eq!(store.upsert_debts(std::slice::from_ref(&fine)).await?, 0);
     assert_eq!(store.balance(JOHN).await?, money("0.75"));
     let negative = NewDebt {
         amount: money("-1"),

@@ -3,7 +3,7 @@
 //! or yours — is proven to behave the same.
 //!
 //! Each scenario is a public async function taking a fresh, empty store and
-//! returning `Ok(())` or panicking with what differs. [`conformance_tests!`]
+//! returning `Ok(())` or panicking with what differs. [`conformance_tests!`](crate::conformance_tests)
 //! stamps out one `#[tokio::test]` per scenario for a setup function; each
 //! test runs its scenario on the store directly and again through
 //! `Arc<dyn Store>`.

@@ -23,3 +23,6 @@ pub use decide::{Decisions, Engine};
 pub use effects::Effects;
 pub use policy::{ConflictRule, LoanPolicy, PolicyError, UnknownConflictRule};
 pub use state::{BatchKeys, BatchState};
+
+#[cfg(test)]
+mod tests;
