@@ -18,6 +18,10 @@ pub enum Field {
     Barcode,
     /// The amount of a payment.
     Amount,
+    /// The optional due date of an issue (its 5th field).
+    DueDate,
+    /// The fields after the expected ones.
+    Extra,
 }
 
 impl Field {
@@ -29,6 +33,8 @@ impl Field {
             Field::Cardnumber => "card number",
             Field::Barcode => "barcode",
             Field::Amount => "amount",
+            Field::DueDate => "due date",
+            Field::Extra => "extra fields",
         }
     }
 }
