@@ -1,1 +1,128 @@
-//! Not written yet.
+//! The embedded koc store: the circulation data, the pending queue of
+//! offline operations and their history in one SQLite file (or in memory),
+//! with no server to run.
+//!
+//! [`SqliteStore`] implements the whole store contract of [`koc_core`]
+//! ([`Queue`](koc_core::Queue), [`History`](koc_core::History),
+//! [`Circulation`](koc_core::Circulation), [`Processor`](koc_core::Processor))
+//! and passes its conformance suite, on a file and in memory.
+//!
+//! ```
+//! use koc_core::{
+//!     Action, Circulation, Item, Operation, Patron, ProcessRun, ProcessedOperation, Processor,
+//!     Queue, Source,
+//! };
+//! use koc_store_sqlite::SqliteStore;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let store = SqliteStore::open(dir.path().join("koc.sqlite")).await?;
+//!
+//! // The library's data, as loaded from its system.
+//! store.upsert_patrons(&[Patron::new("23529001000463", "Doe")]).await?;
+//! store.upsert_items(&[Item::new("31000000123456", "The Left Hand of Darkness")]).await?;
+//!
+//! // An issue recorded at a desk during the outage.
+//! let issue = Operation {
+//!     action: Action::Issue,
+//!     time: "2026-07-22T10:15:30".parse()?,
+//!     cardnumber: Some("23529001000463".into()),
+//!     barcode: Some("31000000123456".into()),
+//!     amount: None,
+//!     due: None,
+//!     userid: "admin".into(),
+//!     branch: "CPL".into(),
+//!     workstation: None,
+//!     source: Source::File { name: "desk1.koc".into(), line: 2 },
+//! };
+//! let queued = store.enqueue(None, &[issue]).await?;
+//! assert_eq!(queued.added.len(), 1);
+//!
+//! // Process the queue, printing each outcome as its batch commits.
+//! let mut print = |batch: &[ProcessedOperation]| {
+//!     for result in batch {
+//!         println!("{} {}: {}", result.pending.id, result.outcome.code, result.outcome.message);
+//!     }
+//! };
+//! let summary = store.process(&ProcessRun::all("admin"), &mut print).await?;
+//! assert_eq!(summary.processed, 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Concurrency
+//!
+//! - **One connection per store**, shared by its clones, used by one task at
+//!   a time. Every call takes it through an async mutex (waiting never
+//!   blocks the executor) and runs its SQLite work on tokio's blocking
+//!   thread pool ([`tokio::task::spawn_blocking`]). A processing run takes
+//!   it once per batch, so other calls on the same store (a desk lookup
+//!   during a long run) get in between batches.
+//! - **Several processes on one file** (or several stores on one file in a
+//!   process) wait for each other instead of failing with "database is
+//!   locked": the file is in WAL mode, so readers never wait for the writer;
+//!   every write is one `BEGIN IMMEDIATE` transaction, so a writer waits, at
+//!   its start, for the one before it to commit; and the wait is bounded by
+//!   a generous busy timeout ([`SqliteOptions::busy_timeout`], one minute by
+//!   default), after which the call fails with [`koc_core::Error::Database`].
+//! - **Two processing runs at once** (two processes, or two tasks) never
+//!   process an operation twice and keep the time order: each batch is one
+//!   write transaction that takes the earliest operations still pending,
+//!   applies them and removes them from the queue before it commits.
+//!
+//! # Processing and crash safety
+//!
+//! Each batch of a run (`ProcessRun::batch_size` operations, 2 000 by
+//! default) is one transaction that selects the next pending operations in
+//! (time, id) order, loads the patrons, items, loans, debts, holds and
+//! earlier pending operations they touch with one set-based query each,
+//! lets [`koc_core::Engine`] decide, writes the effects, moves the
+//! operations to history with their outcome, who processed them and when,
+//! and deletes them from the queue. It all commits, or none of it: a crash
+//! or a kill at any point leaves every operation either applied and in
+//! history, or untouched and pending. A [`koc_core::PolicyError`] or any
+//! failure rolls the batch in progress back; earlier batches stay
+//! committed.
+//!
+//! With [`Synchronous::Normal`] (the default) a commit survives a crash of
+//! the program; a power cut may undo the last batches, effects and queue
+//! removal together. [`Synchronous::Full`] makes every commit durable.
+//!
+//! **A dry run** is the whole run in one write transaction, rolled back at
+//! the end: batches are decided and written as in a real run, so the
+//! outcomes are the ones a real run would give, and nothing is kept.
+//! Other writers wait for it to finish.
+//!
+//! # The database
+//!
+//! Opening a file creates it if needed and applies this crate's schema
+//! migrations in order ([`SCHEMA_VERSION`]); a database written by a newer
+//! koc is refused with [`koc_core::Error::SchemaTooNew`], a file that is not
+//! a koc database (not SQLite, damaged, or another program's) with
+//! [`koc_core::Error::NotKocDatabase`]. Card numbers, usernames and
+//! barcodes are unique by index; loans, holds and debts refer to existing
+//! patrons and items by foreign key, and constraint violations come back as
+//! [`koc_core::Error::Constraint`] of the matching kind. Times are stored to
+//! the microsecond.
+//!
+//! The desk search ([`search_patrons`](koc_core::Circulation::search_patrons))
+//! keeps a table of the folded words of every patron's names, so each word
+//! typed is a range scan of an index, never a scan of all patrons.
+
+mod circulation;
+mod codec;
+mod error;
+mod history;
+mod options;
+mod process;
+mod query;
+mod queue;
+mod rows;
+mod schema;
+mod store;
+
+pub use options::{SqliteOptions, Synchronous};
+pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
+pub use store::SqliteStore;
+mod plans;

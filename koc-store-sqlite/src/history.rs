@@ -1,0 +1,123 @@
+//! History: what became of the operations that left the queue, and how they
+//! get there.
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use koc_core::{
+    Error, History, HistoryEntry, HistoryFilter, HistoryId, Outcome, OutcomeCode, Result,
+};
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row};
+
+use crate::SqliteStore;
+use crate::codec::Time;
+use crate::error::Context;
+use crate::query::Query;
+use crate::rows::{self, PENDING_WIDTH, operation_columns};
+
+/// Moves pending operation `id` to history with `outcome`, by `by` at `at`.
+/// Returns whether it was pending.
+pub(crate) fn settle(
+    conn: &Connection,
+    id: i64,
+    outcome: &Outcome,
+    by: &str,
+    at: Time,
+) -> Result<bool> {
+    let warnings =
+        if outcome.warnings.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&outcome.warnings).map_err(|e| {
+                Error::database(format!("writing the warnings of operation {id}"), e)
+            })?)
+        };
+    let copied = conn
+        .prepare_cached(concat!(
+            "INSERT INTO history (operation, ",
+            operation_columns!(),
+            ", outcome, message, warnings, failed, processed_by, processed_at) SELECT id, ",
+            operation_columns!(),
+            ", ?2, ?3, ?4, ?5, ?6, ?7 FROM pending WHERE id = ?1"
+        ))
+        .and_then(|mut insert| {
+            insert.execute((
+                id,
+                outcome.code.as_str(),
+                &outcome.message,
+                warnings,
+                outcome.code.is_failure(),
+                by,
+                at,
+            ))
+        })
+        .context("moving an operation to history")?;
+    Ok(copied == 1)
+}
+
+const HISTORY_SELECT: &str = concat!(
+    "SELECT id, operation, ",
+    operation_columns!(),
+    ", outcome, message, warnings, processed_by, processed_at, requeued_at FROM history"
+);
+
+fn entry(row: &Row<'_>) -> rusqlite::Result<HistoryEntry> {
+    let after = 1 + PENDING_WIDTH;
+    let code: String = row.get(after)?;
+    let code = OutcomeCode::parse(&code).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            after,
+            rusqlite::types::Type::Text,
+            format!("unknown outcome `{code}`").into(),
+        )
+    })?;
+    let warnings = match row.get::<_, Option<String>>(after + 2)? {
+        None => Vec::new(),
+        Some(json) => serde_json::from_str(&json).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                after + 2,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            )
+        })?,
+    };
+    Ok(HistoryEntry {
+        id: HistoryId(row.get(0)?),
+        pending: rows::pending(row, 1)?,
+        outcome: Outcome {
+            code,
+            message: row.get(after + 1)?,
+            warnings,
+        },
+        by: row.get(after + 3)?,
+        at: row.get::<_, Time>(after + 4)?.0,
+        requeued_at: row.get::<_, Option<Time>>(after + 5)?.map(|t| t.0),
+    })
+}
+
+fn history(conn: &Connection, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
+    let mut query = Query::new(HISTORY_SELECT);
+    query
+        .filter_if("failed = 1 AND requeued_at IS NULL", filter.failed)
+        .filter("operation = ?", filter.operation.map(|id| vec![id.0]))
+        .filter(
+            "branch = ?",
+            filter.branch.clone().map(|b| vec![Value::Text(b)]),
+        )
+        .then("ORDER BY id DESC")
+        .limit(filter.limit);
+    query.rows(conn, entry).context("listing history")
+}
+
+/// The current local time, as history records it.
+pub(crate) fn now() -> NaiveDateTime {
+    chrono::Local::now().naive_local()
+}
+
+#[async_trait]
+impl History for SqliteStore {
+    async fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
+        let filter = filter.clone();
+        self.call(move |conn| history(conn, &filter)).await
+    }
+}

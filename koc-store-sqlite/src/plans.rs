@@ -1,0 +1,62 @@
+//! The query plans of the statements that run per batch or per keystroke:
+//! each must find its rows through an index, never scan a table that grows
+//! with the library, the queue or the history.
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use crate::circulation::SEARCH_PATRONS;
+    use crate::process::batch::*;
+    use crate::queue::{HISTORY_FINGERPRINTS, PENDING_FINGERPRINTS};
+
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut select = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let empty: rusqlite::vtab::array::Array = std::rc::Rc::new(Vec::new());
+        let params = vec![empty; select.parameter_count()];
+        select
+            .query_map(rusqlite::params_from_iter(params), |row| row.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    #[test]
+    fn hot_statements_use_indexes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        rusqlite::vtab::array::load_module(&conn).unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        let expected = [
+            (PENDING_AFTER, "pending_order"),
+            (PENDING_AFTER_IN_BRANCH, "pending_by_branch"),
+            (PENDING_CHOSEN, "INTEGER PRIMARY KEY"),
+            (PENDING_CHOSEN_IN_BRANCH, "INTEGER PRIMARY KEY"),
+            (LOAD_PATRONS_BY_CARD, "PRIMARY KEY (cardnumber=?)"),
+            (LOAD_PATRONS_BY_USERID, "(userid=?)"),
+            (LOAD_DEBTS, "account_lines_owed (cardnumber=?)"),
+            (LOAD_ITEMS, "PRIMARY KEY (barcode=?)"),
+            (LOAD_LOANS, "PRIMARY KEY (barcode=?)"),
+            (LOAD_HOLDS, "holds_waiting (barcode=?)"),
+            (LOAD_EARLIER, "pending_by_barcode (barcode=?)"),
+            (DELETE_PROCESSED, "INTEGER PRIMARY KEY"),
+            (
+                HISTORY_FINGERPRINTS,
+                "history_by_fingerprint (fingerprint=?)",
+            ),
+            (PENDING_FINGERPRINTS, "(fingerprint=?)"),
+            (SEARCH_PATRONS, "PRIMARY KEY (token>? AND token<?)"),
+        ];
+        for (sql, index) in expected {
+            let steps = plan(&conn, sql);
+            let text = steps.join(" | ");
+            assert!(
+                text.contains(index),
+                "{sql}\n  does not use {index}: {text}"
+            );
+            for step in &steps {
+                let scans_table = step.starts_with("SCAN ") && !step.contains("VIRTUAL TABLE");
+                assert!(!scans_table, "{sql}\n  scans a table: {text}");
+            }
+        }
+    }
+}

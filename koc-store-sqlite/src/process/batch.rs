@@ -1,0 +1,381 @@
+//! One batch: select the operations, load what they touch, decide, write
+//! the effects and move the operations to history. The caller wraps it in a
+//! transaction.
+//!
+//! Every load is one statement for the whole batch (`IN rarray(?)`), and
+//! every write a cached prepared statement, so a batch of thousands of
+//! operations costs a handful of statements plus one execution per row
+//! written.
+
+use std::rc::Rc;
+
+use koc_core::{
+    BatchKeys, BatchState, ConflictRule, Effects, Engine, Error, LoanPolicy, OperationId,
+    PendingOperation, ProcessedOperation, Result,
+};
+use rusqlite::Connection;
+use rusqlite::types::Value;
+
+use super::Cursor;
+use crate::circulation::{UPSERT_LOAN, loan_params};
+use crate::codec::{Cash, Time, count, kind_code, time};
+use crate::error::Context;
+use crate::history::{now, settle};
+use crate::rows::{
+    self, account_line_columns, hold_columns, item_columns, loan_columns, operation_columns,
+    patron_columns,
+};
+
+/// What every batch of a run shares.
+pub(crate) struct Plan {
+    pub branch: Option<String>,
+    pub conflicts: ConflictRule,
+    pub user: String,
+    pub batch_size: usize,
+    /// Whether to look for earlier pending operations outside the run.
+    pub with_earlier: bool,
+}
+
+/// Processes the next batch after `cursor` and moves it on; `None` when
+/// nothing is left.
+pub(crate) fn process(
+    conn: &Connection,
+    plan: &Plan,
+    policy: &dyn LoanPolicy,
+    cursor: &mut Cursor,
+) -> Result<Option<Vec<ProcessedOperation>>> {
+    let batch = next_batch(conn, plan, cursor)?;
+    if batch.is_empty() {
+        return Ok(None);
+    }
+    let mut state = load(conn, &batch, plan.with_earlier)?;
+    let decisions = Engine::new(plan.conflicts, policy).decide(&batch, &mut state)?;
+    apply(conn, &decisions.effects)?;
+    let at = Time(now());
+    let mut results = Vec::with_capacity(batch.len());
+    for (pending, outcome) in batch.into_iter().zip(decisions.outcomes) {
+        if !settle(conn, pending.id.0, &outcome, &plan.user, at)? {
+            return Err(Error::Database {
+                message: format!("operation {} left the queue during its batch", pending.id),
+                source: None,
+            });
+        }
+        results.push(ProcessedOperation { pending, outcome });
+    }
+    let ids = array(results.iter().map(|r| Value::Integer(r.pending.id.0)));
+    conn.prepare_cached(DELETE_PROCESSED)
+        .and_then(|mut delete| delete.execute([ids]))
+        .context("removing processed operations from the queue")?;
+    Ok(Some(results))
+}
+
+fn array(values: impl Iterator<Item = Value>) -> Rc<Vec<Value>> {
+    Rc::new(values.collect())
+}
+
+fn texts<'a>(values: impl Iterator<Item = &'a String>) -> Rc<Vec<Value>> {
+    array(values.map(|v| Value::Text(v.clone())))
+}
+
+pub(crate) const PENDING_AFTER: &str = concat!(
+    "SELECT id, ",
+    operation_columns!(),
+    " FROM pending WHERE time >= ?1 AND (time > ?1 OR id > ?2) ORDER BY time, id LIMIT ?3"
+);
+
+pub(crate) const PENDING_AFTER_IN_BRANCH: &str = concat!(
+    "SELECT id, ",
+    operation_columns!(),
+    " FROM pending WHERE branch = ?4 AND time >= ?1 AND (time > ?1 OR id > ?2) \
+     ORDER BY time, id LIMIT ?3"
+);
+
+pub(crate) const PENDING_CHOSEN: &str = concat!(
+    "SELECT id, ",
+    operation_columns!(),
+    " FROM pending WHERE id IN rarray(?1) ORDER BY time, id"
+);
+
+// `+branch`: look the chosen ids up, rather than read all of the branch.
+pub(crate) const PENDING_CHOSEN_IN_BRANCH: &str = concat!(
+    "SELECT id, ",
+    operation_columns!(),
+    " FROM pending WHERE id IN rarray(?1) AND +branch = ?2 ORDER BY time, id"
+);
+
+/// The next operations in processing order: after the cursor's position,
+/// or the next of the chosen ids that are still pending.
+fn next_batch(
+    conn: &Connection,
+    plan: &Plan,
+    cursor: &mut Cursor,
+) -> Result<Vec<PendingOperation>> {
+    let what = "selecting the next batch";
+    let read = |row: &rusqlite::Row<'_>| rows::pending(row, 0);
+    let batch: Vec<PendingOperation> = match cursor {
+        Cursor::All { after } => {
+            let (at, id) = *after;
+            let limit = count(plan.batch_size);
+            let batch: Vec<PendingOperation> = match &plan.branch {
+                None => conn
+                    .prepare_cached(PENDING_AFTER)
+                    .and_then(|mut s| s.query_map((at, id, limit), read)?.collect()),
+                Some(branch) => conn
+                    .prepare_cached(PENDING_AFTER_IN_BRANCH)
+                    .and_then(|mut s| s.query_map((at, id, limit, branch), read)?.collect()),
+            }
+            .context(what)?;
+            if let Some(last) = batch.last() {
+                *after = (Time(last.operation.time).micros(), last.id.0);
+            }
+            batch
+        }
+        Cursor::Chosen { ids, next } => {
+            let mut batch = Vec::new();
+            // Ids processed by another run since this one started are
+            // skipped: take more until the batch is full or none are left.
+            while batch.len() < plan.batch_size && *next < ids.len() {
+                let end = ids.len().min(*next + (plan.batch_size - batch.len()));
+                let chunk = array(ids[*next..end].iter().map(|id| Value::Integer(id.0)));
+                *next = end;
+                let found: Vec<PendingOperation> = match &plan.branch {
+                    None => conn
+                        .prepare_cached(PENDING_CHOSEN)
+                        .and_then(|mut s| s.query_map([chunk], read)?.collect()),
+                    Some(branch) => conn
+                        .prepare_cached(PENDING_CHOSEN_IN_BRANCH)
+                        .and_then(|mut s| s.query_map((chunk, branch), read)?.collect()),
+                }
+                .context(what)?;
+                batch.extend(found);
+            }
+            batch
+        }
+    };
+    Ok(batch)
+}
+
+/// Which of `ids` are pending, in processing order.
+pub(crate) fn chosen(conn: &Connection, ids: &[OperationId]) -> Result<Vec<OperationId>> {
+    let list = array(ids.iter().map(|id| Value::Integer(id.0)));
+    conn.prepare_cached("SELECT id FROM pending WHERE id IN rarray(?1) ORDER BY time, id")
+        .and_then(|mut select| {
+            select
+                .query_map([list], |row| row.get(0).map(OperationId))?
+                .collect()
+        })
+        .context("finding the chosen operations")
+}
+
+pub(crate) const LOAD_PATRONS_BY_CARD: &str = concat!(
+    "SELECT ",
+    patron_columns!(),
+    " FROM patrons WHERE cardnumber IN rarray(?1)"
+);
+
+pub(crate) const LOAD_PATRONS_BY_USERID: &str = concat!(
+    "SELECT ",
+    patron_columns!(),
+    " FROM patrons WHERE userid IN rarray(?1)"
+);
+
+// `INDEXED BY`: without statistics the planner would rather read every
+// line of each patron than the partial index of what is owed.
+pub(crate) const LOAD_DEBTS: &str = concat!(
+    "SELECT ",
+    account_line_columns!(),
+    " FROM account_lines INDEXED BY account_lines_owed
+     WHERE cardnumber IN rarray(?1) AND kind = 'debit' AND outstanding > 0
+     ORDER BY created_at, id"
+);
+
+pub(crate) const LOAD_ITEMS: &str = concat!(
+    "SELECT ",
+    item_columns!(),
+    " FROM items WHERE barcode IN rarray(?1)"
+);
+
+pub(crate) const LOAD_LOANS: &str = concat!(
+    "SELECT ",
+    loan_columns!(),
+    " FROM loans WHERE barcode IN rarray(?1)"
+);
+
+pub(crate) const LOAD_HOLDS: &str = concat!(
+    "SELECT ",
+    hold_columns!(),
+    " FROM holds WHERE barcode IN rarray(?1) AND filled_at IS NULL ORDER BY placed_at, id"
+);
+
+/// Per barcode, the earliest pending operation that is not in the batch.
+pub(crate) const LOAD_EARLIER: &str = "SELECT b.value, p.time, p.id FROM rarray(?1) AS b
+     JOIN pending AS p ON p.id = (
+         SELECT q.id FROM pending AS q
+         WHERE q.barcode = b.value AND q.id NOT IN rarray(?2)
+         ORDER BY q.time, q.id LIMIT 1
+     )";
+
+pub(crate) const DELETE_PROCESSED: &str = "DELETE FROM pending WHERE id IN rarray(?1)";
+
+/// Runs `sql` with `params` and hands each row to `add`.
+fn each_row<P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    mut add: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<()>,
+) -> Result<()> {
+    let what = "loading what the batch touches";
+    let mut select = conn.prepare_cached(sql).context(what)?;
+    let mut rows = select.query(params).context(what)?;
+    while let Some(row) = rows.next().context(what)? {
+        add(row).context(what)?;
+    }
+    Ok(())
+}
+
+/// The state the batch touches, as [`BatchState`] says a store must load it.
+fn load(conn: &Connection, batch: &[PendingOperation], with_earlier: bool) -> Result<BatchState> {
+    let keys = BatchKeys::of(batch);
+    let mut state = BatchState::default();
+    let cards = texts(keys.cards.iter());
+    let barcodes = texts(keys.barcodes.iter());
+
+    // A card may also be a username: patrons by either.
+    for sql in [LOAD_PATRONS_BY_CARD, LOAD_PATRONS_BY_USERID] {
+        each_row(conn, sql, [&cards], |row| {
+            state.add_patron(rows::patron(row)?);
+            Ok(())
+        })?;
+    }
+    let patrons = texts(state.patrons.keys());
+    each_row(conn, LOAD_DEBTS, [patrons], |row| {
+        state.add_debt(rows::account_line(row)?);
+        Ok(())
+    })?;
+    each_row(conn, LOAD_ITEMS, [&barcodes], |row| {
+        state.add_item(rows::item(row)?);
+        Ok(())
+    })?;
+    each_row(conn, LOAD_LOANS, [&barcodes], |row| {
+        state.add_loan(rows::loan(row)?);
+        Ok(())
+    })?;
+    each_row(conn, LOAD_HOLDS, [&barcodes], |row| {
+        state.add_hold(rows::hold(row)?);
+        Ok(())
+    })?;
+    if with_earlier {
+        let in_batch = array(batch.iter().map(|p| Value::Integer(p.id.0)));
+        each_row(conn, LOAD_EARLIER, (&barcodes, in_batch), |row| {
+            let at = row.get::<_, Time>(1)?.0;
+            let id = OperationId(row.get(2)?);
+            state.add_earlier_pending(row.get(0)?, (at, id));
+            Ok(())
+        })?;
+    }
+    Ok(state)
+}
+
+/// Writes the net effects of a batch.
+fn apply(conn: &Connection, effects: &Effects) -> Result<()> {
+    let what = "writing the effects of the batch";
+    if !effects.loans.is_empty() {
+        let mut upsert = conn.prepare_cached(UPSERT_LOAN).context(what)?;
+        let mut delete = conn
+            .prepare_cached("DELETE FROM loans WHERE barcode = ?1")
+            .context(what)?;
+        for (barcode, loan) in &effects.loans {
+            match loan {
+                Some(loan) => upsert.execute(loan_params(loan)),
+                None => delete.execute([barcode]),
+            }
+            .context(what)?;
+        }
+    }
+    if !effects.closed_loans.is_empty() {
+        let mut insert = conn
+            .prepare_cached(concat!(
+                "INSERT INTO closed_loans (",
+                loan_columns!(),
+                ", returned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+            ))
+            .context(what)?;
+        for closed in &effects.closed_loans {
+            let loan = &closed.loan;
+            insert
+                .execute((
+                    &loan.barcode,
+                    &loan.cardnumber,
+                    Time(loan.issued_at),
+                    Time(loan.due_at),
+                    loan.renewals,
+                    time(loan.last_renewed_at),
+                    &loan.branch,
+                    Time(closed.returned_at),
+                ))
+                .context(what)?;
+        }
+    }
+    if !effects.items.is_empty() {
+        let mut update = conn
+            .prepare_cached(
+                "UPDATE items SET title = ?2, author = ?3, callnumber = ?4, itemtype = ?5,
+                     homebranch = ?6, holdingbranch = ?7, status = ?8, last_seen = ?9
+                 WHERE barcode = ?1",
+            )
+            .context(what)?;
+        for item in effects.items.values() {
+            update
+                .execute(crate::circulation::item_params(item))
+                .context(what)?;
+        }
+    }
+    if !effects.debts.is_empty() {
+        let mut update = conn
+            .prepare_cached("UPDATE account_lines SET outstanding = ?2 WHERE id = ?1")
+            .context(what)?;
+        for (id, outstanding) in &effects.debts {
+            update.execute((id.0, Cash(*outstanding))).context(what)?;
+        }
+    }
+    if !effects.payments.is_empty() {
+        let mut credit = conn
+            .prepare_cached(
+                "INSERT INTO account_lines (cardnumber, kind, amount, outstanding, description, \
+                 created_at, operation) VALUES (?1, ?2, ?3, ?4, 'Payment (offline)', ?5, ?6)",
+            )
+            .context(what)?;
+        let mut offset = conn
+            .prepare_cached(
+                "INSERT INTO account_offsets (credit, debit, amount) VALUES (?1, ?2, ?3)",
+            )
+            .context(what)?;
+        for payment in &effects.payments {
+            credit
+                .execute((
+                    &payment.cardnumber,
+                    kind_code(koc_core::AccountLineKind::Credit),
+                    Cash(payment.amount),
+                    Cash(payment.unapplied),
+                    Time(payment.paid_at),
+                    payment.operation.0,
+                ))
+                .context(what)?;
+            let credit_id = conn.last_insert_rowid();
+            for (debit, amount) in &payment.applied {
+                offset
+                    .execute((credit_id, debit.0, Cash(*amount)))
+                    .context(what)?;
+            }
+        }
+    }
+    if !effects.filled_holds.is_empty() {
+        let mut update = conn
+            .prepare_cached("UPDATE holds SET filled_at = ?2 WHERE id = ?1")
+            .context(what)?;
+        for (id, at) in &effects.filled_holds {
+            update.execute((id.0, Time(*at))).context(what)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! The schema migrations shipped with this crate, applied in order when a
+//! database is opened.
+//!
+//! The table `koc_schema` holds one row per migration applied. A database
+//! with a newer version than this code knows is refused
+//! ([`Error::SchemaTooNew`]), never downgraded; an SQLite database that holds
+//! other tables and no `koc_schema`, or whose application id is another
+//! program's, is not a koc database ([`Error::NotKocDatabase`]).
+
+use koc_core::Error;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::error::Context;
+
+/// One step of the schema.
+struct Migration {
+    version: i64,
+    description: &'static str,
+    sql: &'static str,
+}
+
+/// Every migration, oldest first. Append, never edit a shipped one.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    description: "circulation data, pending queue and history",
+    sql: include_str!("migrations/0001_initial.sql"),
+}];
+
+/// The newest schema version this code knows.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The SQLite application id of a koc database (`PRAGMA application_id`):
+/// "KOC1" in ASCII, so that `file(1)` and other tools can tell.
+pub const APPLICATION_ID: i32 = 0x4B4F_4331;
+
+/// Brings the database to [`SCHEMA_VERSION`], in one write transaction:
+/// concurrent openers wait for each other and the second finds the work done.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), Error> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .context("starting the schema check")?;
+    let application_id: i32 = tx
+        .query_row("PRAGMA application_id", [], |row| row.get(0))
+        .context("reading the application id")?;
+    if application_id != 0 && application_id != APPLICATION_ID {
+        return Err(Error::NotKocDatabase(format!(
+            "the SQLite database belongs to another program (application id {application_id:#x})"
+        )));
+    }
+    let found = current_version(&tx)?;
+    if found > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if found == 0 {
+        tx.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID};
+             CREATE TABLE koc_schema (
+                 version     INTEGER PRIMARY KEY,
+                 description TEXT NOT NULL,
+                 applied_at  TEXT NOT NULL
+             );"
+        ))
+        .context("creating the schema version table")?;
+    }
+    for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
+        tx.execute_batch(migration.sql)
+            .context(&format!("applying schema migration {}", migration.version))?;
+        tx.execute(
+            "INSERT INTO koc_schema (version, description, applied_at)
+             VALUES (?1, ?2, strftime('%Y-%m-%d %H:%M:%f', 'now'))",
+            (migration.version, migration.description),
+        )
+        .context("recording a schema migration")?;
+    }
+    tx.commit().context("committing the schema")
+}
+
+/// The version of the koc schema in the database; 0 for an empty database.
+fn current_version(conn: &Connection) -> Result<i64, Error> {
+    let has_table: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'koc_schema')",
+            [],
+            |row| row.get(0),
+        )
+        .context("reading the schema")?;
+    if has_table {
+        let version: Option<i64> = conn
+            .query_row("SELECT max(version) FROM koc_schema", [], |row| row.get(0))
+            .optional()
+            .context("reading the schema version")?
+            .flatten();
+        return version.ok_or_else(|| {
+            Error::NotKocDatabase("the koc_schema table is empty: the database is damaged".into())
+        });
+    }
+    let others: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'",
+            [],
+            |row| row.get(0),
+        )
+        .context("reading the schema")?;
+    if others > 0 {
+        return Err(Error::NotKocDatabase(
+            "the SQLite database holds other tables and no koc schema".into(),
+        ));
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_in_order_and_end_at_the_current_one() {
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        let expected: Vec<i64> = (1..=SCHEMA_VERSION).collect();
+        assert_eq!(versions, expected);
+    }
+
+    #[test]
+    fn migrating_twice_changes_nothing() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM koc_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, SCHEMA_VERSION);
+        let id: i32 = conn
+            .query_row("PRAGMA application_id", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(id, APPLICATION_ID);
+    }
+}

@@ -1,0 +1,241 @@
+//! [`SqliteStore`]: the connection, how it is opened, and how work reaches
+//! it without blocking the async executor.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use koc_core::{Error, Result};
+use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use crate::error::Context;
+use crate::options::SqliteOptions;
+use crate::schema;
+
+/// Prepared statements kept per connection: every statement of the hot
+/// paths, and the few shapes of each filtered listing.
+const STATEMENT_CACHE: usize = 96;
+
+/// The connection, held by one task at a time.
+pub(crate) type Conn = OwnedMutexGuard<Connection>;
+
+/// A koc store in one SQLite file (or in memory): the circulation data, the
+/// pending queue and its history.
+///
+/// Cloning is cheap and clones share one connection. See the
+/// [crate documentation](crate) for the concurrency model.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    path: Option<Arc<Path>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens the koc database at `path`, creating it if there is none, with
+    /// the default [`SqliteOptions`]; brings its schema up to date.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotKocDatabase`] for a file that is not an SQLite database,
+    /// is damaged, or holds another program's tables;
+    /// [`Error::SchemaTooNew`] for a database made by a newer koc;
+    /// [`Error::Database`] when the file cannot be opened or created.
+    pub async fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, SqliteOptions::default()).await
+    }
+
+    /// [`SqliteStore::open`] with these options.
+    ///
+    /// # Errors
+    ///
+    /// As [`SqliteStore::open`].
+    pub async fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore> {
+        let path: PathBuf = path.as_ref().to_owned();
+        let opened = path.clone();
+        let conn = tokio::task::spawn_blocking(move || connect(Some(&opened), &options))
+            .await
+            .map_err(|e| Error::database("opening the database", e))??;
+        Ok(SqliteStore::new(conn, Some(path.into())))
+    }
+
+    /// A new, empty store in memory, gone when the last clone is dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Database`] if SQLite cannot set it up.
+    pub async fn open_in_memory() -> Result<SqliteStore> {
+        SqliteStore::open_in_memory_with(SqliteOptions::default()).await
+    }
+
+    /// [`SqliteStore::open_in_memory`] with these options.
+    ///
+    /// # Errors
+    ///
+    /// As [`SqliteStore::open_in_memory`].
+    pub async fn open_in_memory_with(options: SqliteOptions) -> Result<SqliteStore> {
+        let conn = tokio::task::spawn_blocking(move || connect(None, &options))
+            .await
+            .map_err(|e| Error::database("opening the database", e))??;
+        Ok(SqliteStore::new(conn, None))
+    }
+
+    fn new(conn: Connection, path: Option<Arc<Path>>) -> SqliteStore {
+        SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        }
+    }
+
+    /// The database file; `None` in memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The schema version of the database (see [`SCHEMA_VERSION`](crate::SCHEMA_VERSION)).
+    ///
+    /// # Errors
+    ///
+    /// A database error.
+    pub async fn schema_version(&self) -> Result<i64> {
+        self.call(|conn| {
+            conn.query_row("SELECT max(version) FROM koc_schema", [], |row| row.get(0))
+                .context("reading the schema version")
+        })
+        .await
+    }
+
+    /// Waits for the connection, without blocking the executor.
+    pub(crate) async fn lock(&self) -> Conn {
+        self.conn.clone().lock_owned().await
+    }
+
+    /// Runs `work` on the connection, on a blocking thread.
+    pub(crate) async fn call<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = self.lock().await;
+        let (_conn, out) = blocking(conn, move |conn| {
+            end_abandoned_transaction(conn)?;
+            work(conn)
+        })
+        .await?;
+        out
+    }
+
+    /// Runs `work` in one write transaction (`BEGIN IMMEDIATE`) that commits
+    /// when it returns `Ok`, and rolls back otherwise.
+    pub(crate) async fn write<T, F>(&self, what: &'static str, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        self.call(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .context(what)?;
+            let out = work(&tx)?;
+            tx.commit().context(what)?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// Runs `work` with the connection on a blocking thread and hands the
+/// connection back with the result.
+pub(crate) async fn blocking<T, F>(mut conn: Conn, work: F) -> Result<(Conn, T)>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Connection) -> T + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let out = work(&mut conn);
+        (conn, out)
+    })
+    .await
+    .map_err(|e| Error::database("the SQLite worker thread failed", e))
+}
+
+/// A transaction left open by a task that was cancelled between two steps
+/// of a dry run is rolled back before the connection serves anyone else.
+pub(crate) fn end_abandoned_transaction(conn: &Connection) -> Result<()> {
+    if !conn.is_autocommit() {
+        conn.execute_batch("ROLLBACK")
+            .context("rolling back an abandoned transaction")?;
+    }
+    Ok(())
+}
+
+/// Opens and sets up a connection: checks that the file is an SQLite
+/// database, sets WAL, the busy timeout, durability, foreign keys and the
+/// page cache, and migrates the schema.
+fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
+    let what = match path {
+        Some(path) => format!("opening {}", path.display()),
+        None => "opening an in-memory database".to_owned(),
+    };
+    let mut conn = match path {
+        Some(path) => Connection::open(path),
+        None => Connection::open_in_memory(),
+    }
+    .context(&what)?;
+    let timeout = options
+        .busy_timeout
+        .min(Duration::from_millis(i32::MAX as u64));
+    conn.busy_timeout(timeout).context(&what)?;
+    // Reading the schema makes SQLite read the file's header: a file that is
+    // not a database, or a damaged one, says so here.
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |row| {
+        row.get::<_, i64>(0)
+    })
+    .context(&what)?;
+    if path.is_some() {
+        set_wal(&conn, timeout).context(&what)?;
+    }
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {};
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -{};
+         PRAGMA temp_store = MEMORY;",
+        options.synchronous.pragma(),
+        options.cache_size_kib
+    ))
+    .context(&what)?;
+    rusqlite::vtab::array::load_module(&conn).context(&what)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    schema::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Switches to WAL. Changing the journal mode needs the file to itself for
+/// a moment, so another process opening it at the same instant can make
+/// this fail with "busy" even with a busy timeout: retry until the timeout.
+fn set_wal(conn: &Connection, timeout: Duration) -> rusqlite::Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match conn.query_row("PRAGMA journal_mode = WAL", [], |row| {
+            row.get::<_, String>(0)
+        }) {
+            // A file system that cannot do WAL keeps the rollback journal:
+            // still correct, with readers and writers waiting for each other.
+            Ok(_) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(failure, _))
+                if failure.code == ErrorCode::DatabaseBusy && Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
