@@ -105,6 +105,26 @@ macro_rules! __koc_conformance_each {
             }
         )*
     };
+    (optional_tests ($setup:expr) $($name:ident,)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                let Some(store) = ($setup)().await else {
+                    return;
+                };
+                if let Err(e) = $crate::conformance::$name(&store).await {
+                    panic!("{} on the store itself: {e}", stringify!($name));
+                }
+                let Some(again) = ($setup)().await else {
+                    return;
+                };
+                let shared: ::std::sync::Arc<dyn $crate::Store> = ::std::sync::Arc::new(again);
+                if let Err(e) = $crate::conformance::$name(&*shared).await {
+                    panic!("{} through Arc<dyn Store>: {e}", stringify!($name));
+                }
+            }
+        )*
+    };
     (names () $($name:ident,)*) => {
         vec![$(stringify!($name)),*]
     };
@@ -113,8 +133,16 @@ macro_rules! __koc_conformance_each {
 /// Stamps out one `#[tokio::test]` per conformance scenario, each running on
 /// a fresh store from `$setup` (an async function or closure returning the
 /// store), directly and through `Arc<dyn Store>`.
+///
+/// A store that needs a server it may not have writes
+/// `conformance_tests!(optional setup)`, where `setup` returns
+/// `Option<store>`: `None` (after saying loudly why) makes every test return
+/// without running its scenario.
 #[macro_export]
 macro_rules! conformance_tests {
+    (optional $setup:expr) => {
+        $crate::__koc_conformance_scenarios! { optional_tests ($setup) }
+    };
     ($setup:expr) => {
         $crate::__koc_conformance_scenarios! { tests ($setup) }
     };
