@@ -1,0 +1,618 @@
+//! [`Processor`]: applying pending operations, one transaction per batch.
+//!
+//! # How a batch is processed
+//!
+//! Each batch is one transaction on one connection:
+//!
+//! 1. `pg_advisory_xact_lock` on the schema's queue lock. Processors in
+//!    other tasks, processes or machines wait here, so batches never
+//!    interleave: no operation is processed twice, and time order holds
+//!    across processors. The lock ends with the transaction, also when the
+//!    processor's connection dies, so a crashed processor never blocks the
+//!    queue.
+//! 2. The next operations still pending, in (time, id) order, after the
+//!    last one this run took (or the next chunk of the selected ids).
+//! 3. The state they touch, one set-based query per kind (`= ANY($1)` with
+//!    arrays): patrons by card number or username, items with their open
+//!    loans, the patrons' outstanding debts, the items' waiting holds and,
+//!    for a selection, the earliest operation on each item left in the
+//!    queue.
+//! 4. [`Engine::decide`], in memory.
+//! 5. The effects, one set-based statement per kind (`unnest` of arrays),
+//!    and the move of the batch from the queue to history (one
+//!    `DELETE ... RETURNING` feeding an `INSERT`).
+//! 6. Commit; then the observer sees the batch.
+//!
+//! An error anywhere (the database, a loan policy) rolls the batch back:
+//! nothing of it is applied and its operations stay pending.
+//!
+//! A dry run is all of that inside **one** transaction that is rolled back
+//! at the end: later batches see what earlier ones would have done, so the
+//! outcomes are exactly a real run's, and nothing is written. It holds the
+//! queue lock for the whole run, so real processing waits for it.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use koc_core::{
+    BatchKeys, BatchState, Effects, Engine, Error, LoanPolicy, OperationId, PendingOperation,
+    ProcessObserver, ProcessRun, ProcessSummary, ProcessedOperation, Processor, Result, RuleTable,
+    Selection,
+};
+use sqlx::{PgConnection, Row};
+
+use crate::circulation::{LoanColumns, load_rules};
+use crate::error::{Doing, corrupt};
+use crate::history::warnings_json;
+use crate::rows::{
+    self, account_line_columns, hold_columns, item_columns, loan_columns, operation_columns,
+    operation_fields, patron_columns,
+};
+use crate::store::now;
+use crate::{PostgresStore, codec, locks};
+
+/// Where a run is in the queue.
+enum Cursor {
+    /// Processing everything (of a library): the order key of the last
+    /// operation taken.
+    All(Option<(NaiveDateTime, i16, i64)>),
+    /// Processing a selection: the selected ids still to take, in
+    /// processing order.
+    Ids { ids: Vec<i64>, next: usize },
+}
+
+impl PostgresStore {
+    /// The selected ids still pending (of the run's library), in
+    /// processing order, and the ids that are not pending.
+    async fn selection(
+        &self,
+        conn: &mut PgConnection,
+        ids: &[OperationId],
+        branch: Option<&str>,
+    ) -> Result<(Vec<i64>, Vec<OperationId>)> {
+        let wanted: Vec<i64> = ids
+            .iter()
+            .map(|id| id.0)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let rows = sqlx::query(
+            "SELECT id, branch FROM pending_operations WHERE id = ANY($1) \
+             ORDER BY time, time_ns, id",
+        )
+        .bind(&wanted)
+        .fetch_all(&mut *conn)
+        .await
+        .doing("reading the selection")?;
+        let mut selected = Vec::with_capacity(rows.len());
+        let mut found = HashSet::with_capacity(rows.len());
+        for row in rows {
+            let id: i64 = row.try_get(0).doing("reading the selection")?;
+            let of: String = row.try_get(1).doing("reading the selection")?;
+            found.insert(id);
+            if branch.is_none_or(|b| b == of) {
+                selected.push(id);
+            }
+        }
+        let not_pending = wanted
+            .into_iter()
+            .filter(|id| !found.contains(id))
+            .map(OperationId)
+            .collect();
+        Ok((selected, not_pending))
+    }
+
+    /// The next batch of the run, still pending, in processing order.
+    async fn next_batch(
+        &self,
+        conn: &mut PgConnection,
+        cursor: &mut Cursor,
+        branch: Option<&str>,
+        size: usize,
+    ) -> Result<Vec<PendingOperation>> {
+        let limit = i64::try_from(size).unwrap_or(i64::MAX);
+        let rows = match cursor {
+            Cursor::All(after) => {
+                let query = match (&after, branch) {
+                    (None, None) => sqlx::query(concat!(
+                        "SELECT id, ",
+                        operation_columns!(""),
+                        " FROM pending_operations ORDER BY time, time_ns, id LIMIT $1"
+                    )),
+                    (None, Some(_)) => sqlx::query(concat!(
+                        "SELECT id, ",
+                        operation_columns!(""),
+                        " FROM pending_operations WHERE branch = $2 \
+                         ORDER BY time, time_ns, id LIMIT $1"
+                    )),
+                    (Some(_), None) => sqlx::query(concat!(
+                        "SELECT id, ",
+                        operation_columns!(""),
+                        " FROM pending_operations WHERE (time, time_ns, id) > ($3, $4, $5) \
+                         ORDER BY time, time_ns, id LIMIT $1"
+                    )),
+                    (Some(_), Some(_)) => sqlx::query(concat!(
+                        "SELECT id, ",
+                        operation_columns!(""),
+                        " FROM pending_operations WHERE branch = $2 \
+                         AND (time, time_ns, id) > ($3, $4, $5) \
+                         ORDER BY time, time_ns, id LIMIT $1"
+                    )),
+                };
+                let mut query = query.bind(limit).bind(branch.unwrap_or_default());
+                if let Some((time, ns, id)) = after {
+                    query = query.bind(*time).bind(*ns).bind(*id);
+                }
+                query.fetch_all(&mut *conn).await
+            }
+            Cursor::Ids { ids, next } => {
+                let end = ids.len().min(next.saturating_add(size));
+                let chunk = ids.get(*next..end).unwrap_or_default();
+                *next = end;
+                sqlx::query(concat!(
+                    "SELECT id, ",
+                    operation_columns!(""),
+                    " FROM pending_operations WHERE id = ANY($1) ORDER BY time, time_ns, id"
+                ))
+                .bind(chunk)
+                .fetch_all(&mut *conn)
+                .await
+            }
+        }
+        .doing("taking the next batch")?;
+        let batch = rows
+            .iter()
+            .map(|row| rows::pending(row, 0))
+            .collect::<Result<Vec<_>>>()?;
+        if let (Cursor::All(after), Some(last)) = (cursor, batch.last()) {
+            let (time, ns) = codec::split_time(last.operation.time);
+            *after = Some((time, ns, last.id.0));
+        }
+        Ok(batch)
+    }
+
+    /// Everything `batch` touches (see [`BatchState`]).
+    async fn load_state(
+        &self,
+        conn: &mut PgConnection,
+        batch: &[PendingOperation],
+        with_earlier: bool,
+    ) -> Result<BatchState> {
+        let keys = BatchKeys::of(batch);
+        let cards: Vec<&str> = keys.cards.iter().map(String::as_str).collect();
+        let barcodes: Vec<&str> = keys.barcodes.iter().map(String::as_str).collect();
+        let mut state = BatchState::default();
+
+        if !cards.is_empty() {
+            let rows = sqlx::query(concat!(
+                "SELECT ",
+                patron_columns!(),
+                " FROM patrons WHERE cardnumber = ANY($1) OR userid = ANY($1)"
+            ))
+            .bind(&cards)
+            .fetch_all(&mut *conn)
+            .await
+            .doing("loading patrons")?;
+            for row in &rows {
+                state.add_patron(rows::patron(row, 0)?);
+            }
+        }
+        if !state.patrons.is_empty() {
+            let loaded: Vec<&str> = state.patrons.keys().map(String::as_str).collect();
+            let rows = sqlx::query(concat!(
+                "SELECT ",
+                account_line_columns!(),
+                " FROM account_lines WHERE cardnumber = ANY($1) AND kind = 'debit' \
+                 AND outstanding > 0 ORDER BY created_at, id"
+            ))
+            .bind(&loaded)
+            .fetch_all(&mut *conn)
+            .await
+            .doing("loading debts")?;
+            for row in &rows {
+                state.add_debt(rows::account_line(row)?);
+            }
+        }
+        if !barcodes.is_empty() {
+            let rows = sqlx::query(concat!(
+                "SELECT ",
+                item_columns!("i."),
+                ", ",
+                loan_columns!("l."),
+                " FROM items i LEFT JOIN loans l ON l.barcode = i.barcode \
+                 WHERE i.barcode = ANY($1)"
+            ))
+            .bind(&barcodes)
+            .fetch_all(&mut *conn)
+            .await
+            .doing("loading items and loans")?;
+            for row in &rows {
+                state.add_item(rows::item(row, 0)?);
+                if let Some(loan) = rows::maybe_loan(row, rows::ITEM_WIDTH)? {
+                    state.add_loan(loan);
+                }
+            }
+            let rows = sqlx::query(concat!(
+                "SELECT ",
+                hold_columns!(),
+                " FROM holds WHERE barcode = ANY($1) AND filled_at IS NULL \
+                 ORDER BY placed_at, id"
+            ))
+            .bind(&barcodes)
+            .fetch_all(&mut *conn)
+            .await
+            .doing("loading holds")?;
+            for row in &rows {
+                state.add_hold(rows::hold(row)?);
+            }
+            if with_earlier {
+                let ids: Vec<i64> = batch.iter().map(|p| p.id.0).collect();
+                let rows = sqlx::query(
+                    "SELECT DISTINCT ON (barcode) barcode, time, time_ns, id \
+                     FROM pending_operations WHERE barcode = ANY($1) AND id <> ALL($2) \
+                     ORDER BY barcode, time, time_ns, id",
+                )
+                .bind(&barcodes)
+                .bind(&ids)
+                .fetch_all(&mut *conn)
+                .await
+                .doing("looking for earlier operations")?;
+                for row in &rows {
+                    let barcode: String = row.try_get(0).doing("reading the queue")?;
+                    let time = codec::join_time(
+                        row.try_get(1).doing("reading the queue")?,
+                        row.try_get(2).doing("reading the queue")?,
+                    )?;
+                    let id = OperationId(row.try_get(3).doing("reading the queue")?);
+                    state.add_earlier_pending(barcode, (time, id));
+                }
+            }
+        }
+        Ok(state)
+    }
+
+    /// Writes a batch's effects.
+    async fn apply(&self, conn: &mut PgConnection, effects: &Effects) -> Result<()> {
+        let gone: Vec<&str> = effects
+            .loans
+            .iter()
+            .filter(|(_, loan)| loan.is_none())
+            .map(|(barcode, _)| barcode.as_str())
+            .collect();
+        if !gone.is_empty() {
+            sqlx::query("DELETE FROM loans WHERE barcode = ANY($1)")
+                .bind(&gone)
+                .execute(&mut *conn)
+                .await
+                .doing("closing loans")?;
+        }
+        let open = LoanColumns::of(effects.loans.values().flatten());
+        if !open.barcode.is_empty() {
+            sqlx::query(concat!(
+                "INSERT INTO loans (",
+                loan_columns!(""),
+                ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], \
+                 $4::timestamp[], $5::bigint[], $6::timestamp[], $7::text[]) \
+                 ON CONFLICT (barcode) DO UPDATE SET cardnumber = EXCLUDED.cardnumber, \
+                 issued_at = EXCLUDED.issued_at, due_at = EXCLUDED.due_at, \
+                 renewals = EXCLUDED.renewals, last_renewed_at = EXCLUDED.last_renewed_at, \
+                 branch = EXCLUDED.branch"
+            ))
+            .bind(&open.barcode)
+            .bind(&open.cardnumber)
+            .bind(&open.issued_at)
+            .bind(&open.due_at)
+            .bind(&open.renewals)
+            .bind(&open.last_renewed_at)
+            .bind(&open.branch)
+            .execute(&mut *conn)
+            .await
+            .doing("writing loans")?;
+        }
+        if !effects.closed_loans.is_empty() {
+            let closed = LoanColumns::of(effects.closed_loans.iter().map(|c| &c.loan));
+            let returned: Vec<NaiveDateTime> =
+                effects.closed_loans.iter().map(|c| c.returned_at).collect();
+            sqlx::query(concat!(
+                "INSERT INTO closed_loans (",
+                loan_columns!(""),
+                ", returned_at) SELECT u.barcode, u.cardnumber, u.issued_at, u.due_at, \
+                 u.renewals, u.last_renewed_at, u.branch, u.returned_at \
+                 FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
+                 $5::bigint[], $6::timestamp[], $7::text[], $8::timestamp[]) WITH ORDINALITY \
+                 AS u(barcode, cardnumber, issued_at, due_at, renewals, last_renewed_at, \
+                 branch, returned_at, ord) ORDER BY u.ord"
+            ))
+            .bind(&closed.barcode)
+            .bind(&closed.cardnumber)
+            .bind(&closed.issued_at)
+            .bind(&closed.due_at)
+            .bind(&closed.renewals)
+            .bind(&closed.last_renewed_at)
+            .bind(&closed.branch)
+            .bind(&returned)
+            .execute(&mut *conn)
+            .await
+            .doing("recording ended loans")?;
+        }
+        if !effects.items.is_empty() {
+            let barcodes: Vec<&str> = effects.items.keys().map(String::as_str).collect();
+            let statuses: Vec<&str> = effects.items.values().map(|i| i.status.as_str()).collect();
+            let seen: Vec<Option<NaiveDateTime>> =
+                effects.items.values().map(|i| i.last_seen).collect();
+            let holding: Vec<Option<&str>> = effects
+                .items
+                .values()
+                .map(|i| i.holdingbranch.as_deref())
+                .collect();
+            sqlx::query(
+                "UPDATE items i SET status = u.status, last_seen = u.last_seen, \
+                 holdingbranch = u.holdingbranch \
+                 FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::text[]) \
+                 AS u(barcode, status, last_seen, holdingbranch) WHERE i.barcode = u.barcode",
+            )
+            .bind(&barcodes)
+            .bind(&statuses)
+            .bind(&seen)
+            .bind(&holding)
+            .execute(&mut *conn)
+            .await
+            .doing("updating items")?;
+        }
+        if !effects.debts.is_empty() {
+            let ids: Vec<i64> = effects.debts.keys().map(|id| id.0).collect();
+            let outstanding: Vec<i64> = effects.debts.values().map(|m| m.micros()).collect();
+            sqlx::query(
+                "UPDATE account_lines a SET outstanding = u.outstanding::numeric / 1000000 \
+                 FROM unnest($1::bigint[], $2::bigint[]) AS u(id, outstanding) WHERE a.id = u.id",
+            )
+            .bind(&ids)
+            .bind(&outstanding)
+            .execute(&mut *conn)
+            .await
+            .doing("updating debts")?;
+        }
+        if !effects.payments.is_empty() {
+            let payments = &effects.payments;
+            let operations: Vec<i64> = payments.iter().map(|p| p.operation.0).collect();
+            let cards: Vec<&str> = payments.iter().map(|p| p.cardnumber.as_str()).collect();
+            let amounts: Vec<i64> = payments.iter().map(|p| p.amount.micros()).collect();
+            let unapplied: Vec<i64> = payments.iter().map(|p| p.unapplied.micros()).collect();
+            let paid_at: Vec<NaiveDateTime> = payments.iter().map(|p| p.paid_at).collect();
+            let (mut by, mut debits, mut parts) = (Vec::new(), Vec::new(), Vec::new());
+            for payment in payments {
+                for (debit, part) in &payment.applied {
+                    by.push(payment.operation.0);
+                    debits.push(debit.0);
+                    parts.push(part.micros());
+                }
+            }
+            sqlx::query(
+                "WITH credits AS (INSERT INTO account_lines \
+                 (cardnumber, kind, amount, outstanding, description, created_at, operation_id) \
+                 SELECT u.cardnumber, 'credit', u.amount::numeric / 1000000, \
+                 u.unapplied::numeric / 1000000, 'Payment (offline)', u.paid_at, u.operation \
+                 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], \
+                 $5::timestamp[]) WITH ORDINALITY \
+                 AS u(operation, cardnumber, amount, unapplied, paid_at, ord) ORDER BY u.ord \
+                 RETURNING id, operation_id) \
+                 INSERT INTO payment_offsets (credit_id, debit_id, amount) \
+                 SELECT c.id, o.debit, o.amount::numeric / 1000000 \
+                 FROM unnest($6::bigint[], $7::bigint[], $8::bigint[]) AS o(operation, debit, amount) \
+                 JOIN credits c ON c.operation_id = o.operation",
+            )
+            .bind(&operations)
+            .bind(&cards)
+            .bind(&amounts)
+            .bind(&unapplied)
+            .bind(&paid_at)
+            .bind(&by)
+            .bind(&debits)
+            .bind(&parts)
+            .execute(&mut *conn)
+            .await
+            .doing("recording payments")?;
+        }
+        if !effects.filled_holds.is_empty() {
+            let ids: Vec<i64> = effects.filled_holds.keys().map(|id| id.0).collect();
+            let at: Vec<NaiveDateTime> = effects.filled_holds.values().copied().collect();
+            sqlx::query(
+                "UPDATE holds h SET filled_at = u.at \
+                 FROM unnest($1::bigint[], $2::timestamp[]) AS u(id, at) WHERE h.id = u.id",
+            )
+            .bind(&ids)
+            .bind(&at)
+            .execute(&mut *conn)
+            .await
+            .doing("filling holds")?;
+        }
+        Ok(())
+    }
+
+    /// Moves a processed batch from the queue to history.
+    async fn settle(
+        &self,
+        conn: &mut PgConnection,
+        results: &[ProcessedOperation],
+        by: &str,
+    ) -> Result<()> {
+        let ids: Vec<i64> = results.iter().map(|r| r.pending.id.0).collect();
+        let codes: Vec<&str> = results.iter().map(|r| r.outcome.code.as_str()).collect();
+        let messages: Vec<&str> = results.iter().map(|r| r.outcome.message.as_str()).collect();
+        let warnings = results
+            .iter()
+            .map(|r| match r.outcome.warnings.is_empty() {
+                true => Ok("[]".to_owned()),
+                false => warnings_json(&r.outcome.warnings),
+            })
+            .collect::<Result<Vec<String>>>()?;
+        let moved = sqlx::query(concat!(
+            "WITH moved AS (DELETE FROM pending_operations WHERE id = ANY($1) RETURNING *) \
+             INSERT INTO history (operation_id, ",
+            operation_fields!(""),
+            ", outcome, message, warnings, by_user, at) SELECT m.id, ",
+            operation_fields!("m."),
+            ", u.outcome, u.message, u.warnings::jsonb, $5, $6 \
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY \
+             AS u(id, outcome, message, warnings, ord) JOIN moved m ON m.id = u.id \
+             ORDER BY u.ord"
+        ))
+        .bind(&ids)
+        .bind(&codes)
+        .bind(&messages)
+        .bind(&warnings)
+        .bind(by)
+        .bind(now())
+        .execute(&mut *conn)
+        .await
+        .doing("moving operations to history")?;
+        if moved.rows_affected() != results.len() as u64 {
+            // Cannot happen under the queue lock; never commit if it does.
+            return Err(corrupt(format_args!(
+                "{} of {} operations of the batch left the queue",
+                moved.rows_affected(),
+                results.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Takes, decides, applies and settles the next batch, on `conn` (in a
+    /// transaction holding the queue lock). `None` when nothing is left.
+    async fn step(
+        &self,
+        conn: &mut PgConnection,
+        run: &ProcessRun,
+        engine: &Engine<'_>,
+        cursor: &mut Cursor,
+    ) -> Result<Option<Vec<ProcessedOperation>>> {
+        let batch = self
+            .next_batch(conn, cursor, run.branch.as_deref(), run.batch_size.max(1))
+            .await?;
+        if batch.is_empty() {
+            return Ok(None);
+        }
+        let mut state = self
+            .load_state(conn, &batch, run.may_leave_earlier_operations())
+            .await?;
+        let decisions = engine.decide(&batch, &mut state)?;
+        self.apply(conn, &decisions.effects).await?;
+        let results: Vec<ProcessedOperation> = batch
+            .into_iter()
+            .zip(decisions.outcomes)
+            .map(|(pending, outcome)| ProcessedOperation { pending, outcome })
+            .collect();
+        self.settle(conn, &results, &run.user).await?;
+        Ok(Some(results))
+    }
+
+    /// The cursor at the start of `run`, the ids not pending, and the
+    /// stored rules when the run brings no policy.
+    async fn start(
+        &self,
+        conn: &mut PgConnection,
+        run: &ProcessRun,
+    ) -> Result<(Cursor, Vec<OperationId>, Option<RuleTable>)> {
+        let (cursor, not_pending) = match &run.selection {
+            Selection::All => (Cursor::All(None), Vec::new()),
+            Selection::Ids(ids) => {
+                let (ids, not_pending) = self.selection(conn, ids, run.branch.as_deref()).await?;
+                (Cursor::Ids { ids, next: 0 }, not_pending)
+            }
+            other => {
+                return Err(Error::Invalid(format!(
+                    "this store does not know the selection {other:?}"
+                )));
+            }
+        };
+        let rules = match run.policy {
+            Some(_) => None,
+            None => Some(RuleTable::new(load_rules(&mut *conn).await?)),
+        };
+        Ok((cursor, not_pending, rules))
+    }
+
+    async fn dry_run(
+        &self,
+        run: &ProcessRun,
+        observer: &mut dyn ProcessObserver,
+        summary: &mut ProcessSummary,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.doing("starting a dry run")?;
+        let result = async {
+            let conn: &mut PgConnection = &mut tx;
+            self.lock(conn, locks::QUEUE).await?;
+            let (mut cursor, not_pending, rules) = self.start(conn, run).await?;
+            summary.not_pending = not_pending;
+            let engine = Engine::new(run.conflicts, policy(run, rules.as_ref())?);
+            while let Some(results) = self.step(conn, run, &engine, &mut cursor).await? {
+                summary.count(&results);
+                observer.batch(&results);
+            }
+            Ok(())
+        }
+        .await;
+        // Whatever happened, nothing of a dry run stays.
+        tx.rollback().await.doing("ending a dry run")?;
+        result
+    }
+}
+
+/// The policy a run decides due dates with.
+fn policy<'a>(run: &'a ProcessRun, rules: Option<&'a RuleTable>) -> Result<&'a dyn LoanPolicy> {
+    match (&run.policy, rules) {
+        (Some(policy), _) => Ok(policy.as_ref()),
+        (None, Some(rules)) => Ok(rules),
+        (None, None) => Err(Error::Invalid("no loan policy and no rules".to_owned())),
+    }
+}
+
+#[async_trait]
+impl Processor for PostgresStore {
+    async fn process(
+        &self,
+        run: &ProcessRun,
+        observer: &mut dyn ProcessObserver,
+    ) -> Result<ProcessSummary> {
+        let mut summary = ProcessSummary {
+            dry_run: run.dry_run,
+            ..ProcessSummary::default()
+        };
+        if run.dry_run {
+            self.dry_run(run, observer, &mut summary).await?;
+            return Ok(summary);
+        }
+        let mut conn = self.pool.acquire().await.doing("connecting")?;
+        let (mut cursor, not_pending, rules) = self.start(&mut conn, run).await?;
+        drop(conn);
+        summary.not_pending = not_pending;
+        let engine = Engine::new(run.conflicts, policy(run, rules.as_ref())?);
+        loop {
+            let mut tx = self.pool.begin().await.doing("starting a batch")?;
+            let result = async {
+                let conn: &mut PgConnection = &mut tx;
+                self.lock(conn, locks::QUEUE).await?;
+                self.step(conn, run, &engine, &mut cursor).await
+            }
+            .await;
+            match result {
+                Ok(Some(results)) => {
+                    tx.commit().await.doing("committing a batch")?;
+                    summary.count(&results);
+                    observer.batch(&results);
+                }
+                Ok(None) => {
+                    tx.rollback().await.doing("ending the run")?;
+                    return Ok(summary);
+                }
+                Err(error) => {
+                    // Release the lock now, not when the connection is next
+                    // used.
+                    let _ = tx.rollback().await;
+                    return Err(error);
+                }
+            }
+        }
+    }
+}

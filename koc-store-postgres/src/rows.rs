@@ -1,0 +1,332 @@
+//! The columns read for each domain type, and how a row becomes one.
+//!
+//! Each `*_columns!` macro expands to a column list (a string literal, so
+//! queries stay `&'static str` with `concat!`); the matching function reads
+//! those columns from a row, starting at column `at`.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use koc_core::{
+    AccountLine, AccountLineId, AccountLineKind, Fingerprint, Hold, HoldId, Item, Loan, LoanRule,
+    Money, Operation, OperationId, PendingOperation, Result, UploadId,
+};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+use crate::codec;
+use crate::error::{Doing, corrupt};
+
+/// Reads column `i` of `row`.
+fn get<'r, T>(row: &'r PgRow, i: usize) -> Result<T>
+where
+    T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    row.try_get(i).doing("reading a row")
+}
+
+macro_rules! patron_columns {
+    () => {
+        "cardnumber, userid, surname, firstname, category, branch, expiry, \
+         restricted_until, email, phone, address, city, date_of_birth"
+    };
+}
+pub(crate) use patron_columns;
+
+pub(crate) fn patron(row: &PgRow, at: usize) -> Result<koc_core::Patron> {
+    Ok(koc_core::Patron {
+        cardnumber: get(row, at)?,
+        userid: get(row, at + 1)?,
+        surname: get(row, at + 2)?,
+        firstname: get(row, at + 3)?,
+        category: get(row, at + 4)?,
+        branch: get(row, at + 5)?,
+        expiry: get::<Option<NaiveDate>>(row, at + 6)?,
+        restricted_until: get::<Option<NaiveDate>>(row, at + 7)?,
+        email: get(row, at + 8)?,
+        phone: get(row, at + 9)?,
+        address: get(row, at + 10)?,
+        city: get(row, at + 11)?,
+        date_of_birth: get::<Option<NaiveDate>>(row, at + 12)?,
+    })
+}
+
+macro_rules! item_columns {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "barcode, ",
+            $p,
+            "title, ",
+            $p,
+            "author, ",
+            $p,
+            "callnumber, ",
+            $p,
+            "itemtype, ",
+            $p,
+            "homebranch, ",
+            $p,
+            "holdingbranch, ",
+            $p,
+            "status, ",
+            $p,
+            "last_seen"
+        )
+    };
+}
+pub(crate) use item_columns;
+
+/// Columns of [`item_columns!`].
+pub(crate) const ITEM_WIDTH: usize = 9;
+
+pub(crate) fn item(row: &PgRow, at: usize) -> Result<Item> {
+    let status: String = get(row, at + 7)?;
+    Ok(Item {
+        barcode: get(row, at)?,
+        title: get(row, at + 1)?,
+        author: get(row, at + 2)?,
+        callnumber: get(row, at + 3)?,
+        itemtype: get(row, at + 4)?,
+        homebranch: get(row, at + 5)?,
+        holdingbranch: get(row, at + 6)?,
+        status: codec::item_status(&status)?,
+        last_seen: get::<Option<NaiveDateTime>>(row, at + 8)?,
+    })
+}
+
+macro_rules! loan_columns {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "barcode, ",
+            $p,
+            "cardnumber, ",
+            $p,
+            "issued_at, ",
+            $p,
+            "due_at, ",
+            $p,
+            "renewals, ",
+            $p,
+            "last_renewed_at, ",
+            $p,
+            "branch"
+        )
+    };
+}
+pub(crate) use loan_columns;
+
+/// Columns of [`loan_columns!`].
+pub(crate) const LOAN_WIDTH: usize = 7;
+
+pub(crate) fn loan(row: &PgRow, at: usize) -> Result<Loan> {
+    Ok(Loan {
+        barcode: get(row, at)?,
+        cardnumber: get(row, at + 1)?,
+        issued_at: get(row, at + 2)?,
+        due_at: get(row, at + 3)?,
+        renewals: codec::count(get(row, at + 4)?)?,
+        last_renewed_at: get::<Option<NaiveDateTime>>(row, at + 5)?,
+        branch: get(row, at + 6)?,
+    })
+}
+
+/// An open loan read through a left join: `None` when its first column is
+/// null.
+pub(crate) fn maybe_loan(row: &PgRow, at: usize) -> Result<Option<Loan>> {
+    match get::<Option<String>>(row, at)? {
+        None => Ok(None),
+        Some(_) => loan(row, at).map(Some),
+    }
+}
+
+macro_rules! account_line_columns {
+    () => {
+        "id, cardnumber, kind, (amount * 1000000)::bigint, \
+         (outstanding * 1000000)::bigint, description, created_at, operation_id"
+    };
+}
+pub(crate) use account_line_columns;
+
+pub(crate) fn account_line(row: &PgRow) -> Result<AccountLine> {
+    let kind: String = get(row, 2)?;
+    Ok(AccountLine {
+        id: AccountLineId(get(row, 0)?),
+        cardnumber: get(row, 1)?,
+        kind: match kind.as_str() {
+            "debit" => AccountLineKind::Debit,
+            "credit" => AccountLineKind::Credit,
+            other => return Err(corrupt(format_args!("account line kind {other:?}"))),
+        },
+        amount: Money::from_micros(get(row, 3)?),
+        outstanding: Money::from_micros(get(row, 4)?),
+        description: get(row, 5)?,
+        created_at: get(row, 6)?,
+        operation: get::<Option<i64>>(row, 7)?.map(OperationId),
+    })
+}
+
+macro_rules! hold_columns {
+    () => {
+        "id, barcode, cardnumber, placed_at, filled_at"
+    };
+}
+pub(crate) use hold_columns;
+
+pub(crate) fn hold(row: &PgRow) -> Result<Hold> {
+    Ok(Hold {
+        id: HoldId(get(row, 0)?),
+        barcode: get(row, 1)?,
+        cardnumber: get(row, 2)?,
+        placed_at: get(row, 3)?,
+        filled_at: get::<Option<NaiveDateTime>>(row, 4)?,
+    })
+}
+
+macro_rules! rule_columns {
+    () => {
+        "category, itemtype, loan_days, renewal_days"
+    };
+}
+pub(crate) use rule_columns;
+
+pub(crate) fn rule(row: &PgRow) -> Result<LoanRule> {
+    let days = |value: i64| u32::try_from(value).map_err(|_| corrupt(format_args!("{value} days")));
+    Ok(LoanRule {
+        category: get(row, 0)?,
+        itemtype: get(row, 1)?,
+        loan_days: days(get(row, 2)?)?,
+        renewal_days: get::<Option<i64>>(row, 3)?.map(days).transpose()?,
+    })
+}
+
+/// The columns of an operation as the queue and history keep it, after its
+/// id (`id` in the queue, `operation_id` in history).
+macro_rules! operation_columns {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "upload_id, ",
+            $p,
+            "enqueued_at, ",
+            $p,
+            "fingerprint, ",
+            $p,
+            "action, ",
+            $p,
+            "time, ",
+            $p,
+            "time_ns, ",
+            $p,
+            "cardnumber, ",
+            $p,
+            "barcode, (",
+            $p,
+            "amount * 1000000)::bigint, ",
+            $p,
+            "due_date, ",
+            $p,
+            "due_at, ",
+            $p,
+            "due_ns, ",
+            $p,
+            "userid, ",
+            $p,
+            "branch, ",
+            $p,
+            "workstation, ",
+            $p,
+            "source_kind, ",
+            $p,
+            "source_file, ",
+            $p,
+            "source_line, ",
+            $p,
+            "source_detail"
+        )
+    };
+}
+pub(crate) use operation_columns;
+
+/// Columns of an operation id followed by [`operation_columns!`].
+pub(crate) const PENDING_WIDTH: usize = 20;
+
+/// A pending operation: its id at `at`, then [`operation_columns!`].
+pub(crate) fn pending(row: &PgRow, at: usize) -> Result<PendingOperation> {
+    let action: String = get(row, at + 4)?;
+    let kind: String = get(row, at + 16)?;
+    Ok(PendingOperation {
+        id: OperationId(get(row, at)?),
+        upload: UploadId(get(row, at + 1)?),
+        enqueued_at: get(row, at + 2)?,
+        fingerprint: Fingerprint::from_stored(get(row, at + 3)?),
+        operation: Operation {
+            action: codec::action(&action)?,
+            time: codec::join_time(get(row, at + 5)?, get(row, at + 6)?)?,
+            cardnumber: get(row, at + 7)?,
+            barcode: get(row, at + 8)?,
+            amount: get::<Option<i64>>(row, at + 9)?.map(Money::from_micros),
+            due: codec::due((
+                get::<Option<NaiveDate>>(row, at + 10)?,
+                get::<Option<NaiveDateTime>>(row, at + 11)?,
+                get(row, at + 12)?,
+            ))?,
+            userid: get(row, at + 13)?,
+            branch: get(row, at + 14)?,
+            workstation: get(row, at + 15)?,
+            source: codec::source(
+                &kind,
+                get(row, at + 17)?,
+                get(row, at + 18)?,
+                get(row, at + 19)?,
+            )?,
+        },
+    })
+}
+
+/// The operation columns as stored, after the id, to copy an operation
+/// between the queue and history inside the database.
+macro_rules! operation_fields {
+    ($p:literal) => {
+        concat!(
+            $p,
+            "upload_id, ",
+            $p,
+            "enqueued_at, ",
+            $p,
+            "fingerprint, ",
+            $p,
+            "action, ",
+            $p,
+            "time, ",
+            $p,
+            "time_ns, ",
+            $p,
+            "cardnumber, ",
+            $p,
+            "barcode, ",
+            $p,
+            "amount, ",
+            $p,
+            "due_date, ",
+            $p,
+            "due_at, ",
+            $p,
+            "due_ns, ",
+            $p,
+            "userid, ",
+            $p,
+            "branch, ",
+            $p,
+            "workstation, ",
+            $p,
+            "source_kind, ",
+            $p,
+            "source_file, ",
+            $p,
+            "source_line, ",
+            $p,
+            "source_detail"
+        )
+    };
+}
+pub(crate) use operation_fields;
