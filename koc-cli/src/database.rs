@@ -8,18 +8,32 @@ use koc_core::Store;
 
 use crate::error::CliError;
 
+/// How long to keep trying to reach a PostgreSQL server.
+const POSTGRES_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The database a `--database` value names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Database {
     /// An SQLite file (created when missing).
     Sqlite(PathBuf),
-    /// A PostgreSQL server, by URL.
-    Postgres(String),
+    /// A PostgreSQL server.
+    Postgres {
+        /// The server's URL, without koc's own `schema` parameter.
+        url: String,
+        /// The schema holding koc's tables (`?schema=NAME` in the URL);
+        /// `None`: the store's default.
+        schema: Option<String>,
+    },
 }
 
 impl Database {
     /// Reads a `--database` value: a `postgres://` or `postgresql://` URL,
     /// `sqlite:PATH` (or `sqlite://PATH`), or a plain file path.
+    ///
+    /// A PostgreSQL URL may carry koc's own parameter `schema=NAME` (the
+    /// schema that holds koc's tables, so that several libraries or test
+    /// runs share a server); it is taken out before the URL goes to the
+    /// driver.
     ///
     /// # Errors
     ///
@@ -32,7 +46,7 @@ impl Database {
             ));
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Database::Postgres(url.to_owned()));
+            return Ok(postgres(url));
         }
         if let Some(path) = url.strip_prefix("sqlite:") {
             let path = path.strip_prefix("//").unwrap_or(path);
@@ -60,9 +74,25 @@ impl Database {
     /// or is not a koc database.
     pub async fn open(&self) -> Result<Arc<dyn Store>, CliError> {
         let context = format!("cannot open the database {self}");
-        // TEMPORARY until the stores land: an in-memory store.
-        let _ = context;
-        Ok(Arc::new(koc_core::MemoryStore::new()))
+        match self {
+            Database::Sqlite(path) => {
+                let store = koc_store_sqlite::SqliteStore::open(path)
+                    .await
+                    .map_err(CliError::store(context))?;
+                Ok(Arc::new(store))
+            }
+            Database::Postgres { url, schema } => {
+                // One command at a time uses the pool, so waiting for a
+                // connection means the server is not answering: say so soon.
+                let mut options = koc_store_postgres::PostgresOptions::new(url.clone())
+                    .acquire_timeout(POSTGRES_CONNECT_TIMEOUT);
+                if let Some(schema) = schema {
+                    options = options.schema(schema.clone());
+                }
+                let store = options.connect().await.map_err(CliError::store(context))?;
+                Ok(Arc::new(store))
+            }
+        }
     }
 }
 
@@ -70,9 +100,37 @@ impl fmt::Display for Database {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Database::Sqlite(path) => write!(f, "{}", path.display()),
-            Database::Postgres(url) => f.write_str(&redact(url)),
+            Database::Postgres { url, schema: None } => f.write_str(&redact(url)),
+            Database::Postgres {
+                url,
+                schema: Some(schema),
+            } => write!(f, "{} (schema {schema})", redact(url)),
         }
     }
+}
+
+/// A PostgreSQL URL with its `schema` parameter taken out.
+fn postgres(url: &str) -> Database {
+    let Some((base, query)) = url.split_once('?') else {
+        return Database::Postgres {
+            url: url.to_owned(),
+            schema: None,
+        };
+    };
+    let mut schema = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.strip_prefix("schema=") {
+            Some(name) => schema = Some(name.to_owned()),
+            None => kept.push(pair),
+        }
+    }
+    let url = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    Database::Postgres { url, schema }
 }
 
 /// The URL without its password, to print.
@@ -93,6 +151,18 @@ fn redact(url: &str) -> String {
 mod tests {
     use super::*;
 
+    impl Database {
+        fn with_schema(self, name: &str) -> Database {
+            match self {
+                Database::Postgres { url, .. } => Database::Postgres {
+                    url,
+                    schema: Some(name.to_owned()),
+                },
+                other => other,
+            }
+        }
+    }
+
     #[test]
     fn urls_select_the_store() {
         assert_eq!(
@@ -111,14 +181,28 @@ mod tests {
             Database::parse("C:\\koc\\koc.sqlite").unwrap(),
             Database::Sqlite("C:\\koc\\koc.sqlite".into())
         );
-        assert!(matches!(
+        assert_eq!(
             Database::parse("postgresql://u@h/db").unwrap(),
-            Database::Postgres(_)
-        ));
-        assert!(matches!(
-            Database::parse("postgres://u@h/db").unwrap(),
-            Database::Postgres(_)
-        ));
+            Database::Postgres {
+                url: "postgresql://u@h/db".into(),
+                schema: None
+            }
+        );
+        assert_eq!(
+            Database::parse("postgres://u@h/db?sslmode=disable&schema=koc_cpl").unwrap(),
+            Database::Postgres {
+                url: "postgres://u@h/db?sslmode=disable".into(),
+                schema: Some("koc_cpl".into())
+            }
+        );
+        assert_eq!(
+            Database::parse("postgres://u@h/db?schema=t1").unwrap(),
+            Database::Postgres {
+                url: "postgres://u@h/db".into(),
+                schema: None
+            }
+            .with_schema("t1")
+        );
     }
 
     #[test]

@@ -58,11 +58,9 @@ pub async fn load(store: &dyn Store, kind: LoadKind, path: &Path) -> Result<Load
     };
     match kind {
         LoadKind::Patrons => {
-            let rows = rows::read(path, patrons::REQUIRED, patrons::parse)?;
-            let bad = patrons::conflicts(&rows);
-            if !bad.is_empty() {
-                return Err(rows::bad_rows(path, bad));
-            }
+            let (rows, mut bad) = rows::read(path, patrons::REQUIRED, patrons::parse)?;
+            bad.extend(patrons::conflicts(&rows));
+            rows::none_bad(path, bad)?;
             let patrons: Vec<_> = rows.into_iter().map(|(_, p)| p).collect();
             store
                 .upsert_patrons(&patrons)
@@ -71,7 +69,8 @@ pub async fn load(store: &dyn Store, kind: LoadKind, path: &Path) -> Result<Load
             report.rows = patrons.len();
         }
         LoadKind::Items => {
-            let rows = rows::read(path, items::REQUIRED, items::parse)?;
+            let (rows, bad) = rows::read(path, items::REQUIRED, items::parse)?;
+            rows::none_bad(path, bad)?;
             let items: Vec<_> = rows.into_iter().map(|(_, i)| i).collect();
             store
                 .upsert_items(&items)
@@ -80,8 +79,8 @@ pub async fn load(store: &dyn Store, kind: LoadKind, path: &Path) -> Result<Load
             report.rows = items.len();
         }
         LoadKind::Loans => {
-            let rows = rows::read(path, loans::REQUIRED, loans::parse)?;
-            let mut bad = loans::conflicts(&rows);
+            let (rows, mut bad) = rows::read(path, loans::REQUIRED, loans::parse)?;
+            bad.extend(loans::conflicts(&rows));
             bad.extend(
                 references::check(
                     store,
@@ -91,9 +90,7 @@ pub async fn load(store: &dyn Store, kind: LoadKind, path: &Path) -> Result<Load
                 )
                 .await?,
             );
-            if !bad.is_empty() {
-                return Err(rows::bad_rows(path, bad));
-            }
+            rows::none_bad(path, bad)?;
             let loans: Vec<_> = rows.into_iter().map(|(_, l)| l).collect();
             store
                 .upsert_loans(&loans)
@@ -102,12 +99,11 @@ pub async fn load(store: &dyn Store, kind: LoadKind, path: &Path) -> Result<Load
             report.rows = loans.len();
         }
         LoadKind::Fines => {
-            let rows = rows::read(path, fines::REQUIRED, |row| fines::parse(row, now))?;
-            let bad =
-                references::check(store, &rows, |d| Some(d.cardnumber.as_str()), |_| None).await?;
-            if !bad.is_empty() {
-                return Err(rows::bad_rows(path, bad));
-            }
+            let (rows, mut bad) = rows::read(path, fines::REQUIRED, |row| fines::parse(row, now))?;
+            bad.extend(
+                references::check(store, &rows, |d| Some(d.cardnumber.as_str()), |_| None).await?,
+            );
+            rows::none_bad(path, bad)?;
             let debts: Vec<_> = rows.into_iter().map(|(_, d)| d).collect();
             let added = store
                 .upsert_debts(&debts)
@@ -117,17 +113,17 @@ pub async fn load(store: &dyn Store, kind: LoadKind, path: &Path) -> Result<Load
             report.added = Some(added);
         }
         LoadKind::Holds => {
-            let rows = rows::read(path, holds::REQUIRED, |row| holds::parse(row, now))?;
-            let bad = references::check(
-                store,
-                &rows,
-                |h| Some(h.cardnumber.as_str()),
-                |h| Some(h.barcode.as_str()),
-            )
-            .await?;
-            if !bad.is_empty() {
-                return Err(rows::bad_rows(path, bad));
-            }
+            let (rows, mut bad) = rows::read(path, holds::REQUIRED, |row| holds::parse(row, now))?;
+            bad.extend(
+                references::check(
+                    store,
+                    &rows,
+                    |h| Some(h.cardnumber.as_str()),
+                    |h| Some(h.barcode.as_str()),
+                )
+                .await?,
+            );
+            rows::none_bad(path, bad)?;
             let holds: Vec<_> = rows.into_iter().map(|(_, h)| h).collect();
             store
                 .upsert_holds(&holds)
@@ -136,7 +132,8 @@ pub async fn load(store: &dyn Store, kind: LoadKind, path: &Path) -> Result<Load
             report.rows = holds.len();
         }
         LoadKind::Rules => {
-            let rows = rows::read(path, rules::REQUIRED, rules::parse)?;
+            let (rows, bad) = rows::read(path, rules::REQUIRED, rules::parse)?;
+            rows::none_bad(path, bad)?;
             let rules: Vec<_> = rows.into_iter().map(|(_, r)| r).collect();
             store
                 .upsert_rules(&rules)

@@ -63,12 +63,15 @@ impl Row<'_> {
     }
 }
 
-/// Rows read and parsed, each with its line number; or every bad row.
+/// Rows read and parsed, each with its line number.
 pub type Parsed<T> = Vec<(u64, T)>;
 
+/// Bad rows: line number and what is wrong.
+pub type Bad = Vec<(u64, String)>;
+
 /// Reads `path`: checks the header has the `required` columns, parses each
-/// row with `parse`, and returns them all, or [`CliError::BadRows`] with
-/// every row that failed.
+/// row with `parse`, and returns the good rows and the bad ones (so that
+/// later checks can add theirs and every problem is reported at once).
 ///
 /// Cells are trimmed; column names are matched without regard to case;
 /// extra columns are ignored; a row with fewer cells has the rest empty.
@@ -76,12 +79,12 @@ pub type Parsed<T> = Vec<(u64, T)>;
 /// # Errors
 ///
 /// [`CliError::Input`] when the file cannot be read or lacks a required
-/// column; [`CliError::BadRows`] when rows are bad.
+/// column.
 pub fn read<T>(
     path: &Path,
     required: &[&str],
     parse: impl Fn(&Row<'_>) -> Result<T, String>,
-) -> Result<Parsed<T>, CliError> {
+) -> Result<(Parsed<T>, Bad), CliError> {
     let file = path.display().to_string();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
@@ -144,11 +147,7 @@ pub fn read<T>(
             },
         }
     }
-    if bad.is_empty() {
-        Ok(rows)
-    } else {
-        Err(CliError::BadRows { file, rows: bad })
-    }
+    Ok((rows, bad))
 }
 
 fn io_message(error: &csv::Error) -> String {
@@ -158,12 +157,15 @@ fn io_message(error: &csv::Error) -> String {
     }
 }
 
-/// Adds a bad row to those found later (a reference to an unknown patron
-/// ...) and keeps them in line order.
-pub fn bad_rows(file: &Path, mut rows: Vec<(u64, String)>) -> CliError {
-    rows.sort_by_key(|(line, _)| *line);
-    CliError::BadRows {
-        file: file.display().to_string(),
-        rows,
+/// `Ok` when no row is bad, else [`CliError::BadRows`] with every bad row
+/// in line order (a row may have several problems).
+pub fn none_bad(file: &Path, mut bad: Bad) -> Result<(), CliError> {
+    if bad.is_empty() {
+        return Ok(());
     }
+    bad.sort_by_key(|(line, _)| *line);
+    Err(CliError::BadRows {
+        file: file.display().to_string(),
+        rows: bad,
+    })
 }
