@@ -16,7 +16,7 @@ pub fn bytes(total: u64, enabled: bool, what: &str) -> Option<ProgressBar> {
     bar(
         total,
         enabled,
-        "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
         what,
     )
 }
@@ -26,7 +26,7 @@ pub fn operations(total: u64, enabled: bool, what: &str) -> Option<ProgressBar> 
     bar(
         total,
         enabled,
-        "{msg} [{bar:40}] {pos}/{len} operations ({per_sec}, {eta})",
+        "{msg} [{bar:40}] {pos}/{len} operations ({eta} left)",
         what,
     )
 }
