@@ -150,3 +150,24 @@ fn a_missing_file_is_an_input_error() {
     let run = koc.run(&["load", "books", "x.csv"]).code(2);
     assert!(run.stderr.contains("books"), "{}", run.stderr);
 }
+
+#[test]
+fn a_row_that_is_not_utf8_is_a_bad_row() {
+    let koc = Koc::new();
+    // A UTF-8 byte-order mark is fine; a Windows-1252 é is not.
+    let file = koc.file(
+        "items.csv",
+        b"\xef\xbb\xbfbarcode,title\nB1,Caf\xe9\nB2,Ok\n",
+    );
+    let run = koc.run(&["load", "items", &text(&file)]).code(2);
+    assert!(
+        run.stderr
+            .contains("items.csv: line 2: not valid UTF-8 (field 2)"),
+        "{}",
+        run.stderr
+    );
+    koc.run(&["item", "B2"]).code(1);
+    let clean = koc.file("clean.csv", b"\xef\xbb\xbfbarcode,title\nB1,Cafe\n");
+    koc.run(&["load", "items", &text(&clean)]).code(0);
+    assert_eq!(koc.json(0, &["item", "B1", "--json"])["title"], "Cafe");
+}
