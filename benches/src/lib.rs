@@ -1,1 +1,159 @@
-//! Benchmarks.
+//! Benchmarks of the koc crates, and what they need: a generator of
+//! deterministic `.koc` files shaped like the desktop tool's.
+//!
+//! The benchmarks themselves are in `benches/` (`cargo bench -p
+//! koc-benches`); see `README.md` for the figures.
+//!
+//! ```
+//! let file = koc_benches::desktop_file(1_000, 42);
+//! assert_eq!(file.counts.total(), 1_000);
+//! assert_eq!(
+//!     koc_format::Lines::new(&file.bytes)
+//!         .filter(|line| matches!(line, koc_format::Line::Transaction(_)))
+//!         .count(),
+//!     1_000
+//! );
+//! ```
+
+use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+use koc_format::{Amount, Header, Timestamp, Transaction, Writer};
+
+/// How many transactions of each kind a generated file holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// `issue` lines.
+    pub issues: usize,
+    /// `return` lines.
+    pub returns: usize,
+    /// `payment` lines.
+    pub payments: usize,
+}
+
+impl Counts {
+    /// All transactions.
+    pub fn total(&self) -> usize {
+        self.issues + self.returns + self.payments
+    }
+}
+
+/// A generated `.koc` file and what is in it.
+#[derive(Clone, Debug)]
+pub struct GeneratedFile {
+    /// The bytes, header line first, LF after every line.
+    pub bytes: Vec<u8>,
+    /// The transactions in it.
+    pub counts: Counts,
+}
+
+/// A small, fast, deterministic generator (SplitMix64): the same seed gives
+/// the same file on every machine.
+#[derive(Clone, Debug)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator starting from `seed`.
+    pub fn new(seed: u64) -> SplitMix64 {
+        SplitMix64(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..bound` (`bound` > 0; the tiny bias does not matter
+    /// here).
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.next_u64() % bound.max(1)
+    }
+}
+
+/// A file as a desk's desktop tool would write it during a long outage:
+/// the desktop tool's header, then `transactions` lines, about 50% issues,
+/// 45% returns and 5% payments, a few seconds apart (with milliseconds), for
+/// 20 000 patrons and 500 000 items. About 53 bytes a line: 2 million
+/// transactions make about 107 MB.
+pub fn desktop_file(transactions: usize, seed: u64) -> GeneratedFile {
+    let mut random = SplitMix64::new(seed);
+    let mut bytes = Vec::with_capacity(transactions * 54 + 64);
+    let mut counts = Counts::default();
+    let mut at = NaiveDate::from_ymd_opt(2026, 7, 22)
+        .and_then(|d| d.and_hms_opt(9, 0, 0))
+        .unwrap_or(NaiveDateTime::MIN);
+    {
+        let mut writer = Writer::new(&mut bytes);
+        // Writing to a Vec cannot fail, and every generated field is valid:
+        // a failure would be a bug in the generator, which the benchmarks'
+        // counts would show.
+        let _ = writer.write_header(&Header::new("kocDesktop", "2.4.0"));
+        for _ in 0..transactions {
+            let step = random.below(20_000) as i64;
+            at += TimeDelta::try_milliseconds(step).unwrap_or_default();
+            let cardnumber = format!("23529{:09}", random.below(20_000));
+            let barcode = format!("31000{:09}", random.below(500_000));
+            let transaction = match random.below(100) {
+                0..50 => {
+                    counts.issues += 1;
+                    Transaction::Issue {
+                        cardnumber: &cardnumber,
+                        barcode: &barcode,
+                        due: None,
+                    }
+                }
+                50..95 => {
+                    counts.returns += 1;
+                    Transaction::Return { barcode: &barcode }
+                }
+                _ => {
+                    counts.payments += 1;
+                    let cents = 10 + random.below(5_000) as i64;
+                    Transaction::Payment {
+                        cardnumber: &cardnumber,
+                        amount: Amount::from_cents(cents),
+                    }
+                }
+            };
+            let _ = writer.write_transaction(Timestamp::new(at), transaction);
+        }
+    }
+    GeneratedFile { bytes, counts }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use koc_format::{Action, Line, Lines};
+
+    #[test]
+    fn the_file_holds_what_it_says() {
+        let file = desktop_file(10_000, 7);
+        let mut counts = Counts::default();
+        for line in Lines::new(&file.bytes) {
+            match line {
+                Line::Header(_) => {}
+                Line::Transaction(record) => match record.transaction.action() {
+                    Action::Issue => counts.issues += 1,
+                    Action::Return => counts.returns += 1,
+                    Action::Payment => counts.payments += 1,
+                },
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(counts, file.counts);
+        assert!((4_700..5_300).contains(&counts.issues), "{counts:?}");
+        assert!((4_200..4_800).contains(&counts.returns), "{counts:?}");
+        assert!((350..650).contains(&counts.payments), "{counts:?}");
+        let per_line = file.bytes.len() / 10_000;
+        assert!((50..57).contains(&per_line), "{per_line}");
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_file() {
+        assert_eq!(desktop_file(100, 1).bytes, desktop_file(100, 1).bytes);
+        assert_ne!(desktop_file(100, 1).bytes, desktop_file(100, 2).bytes);
+    }
+}

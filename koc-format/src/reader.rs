@@ -3,7 +3,7 @@
 //!
 //! # Advice for hackers
 //!
-//! - Every line goes through [`parse_line`], exactly as in the slice parser;
+//! - Every line goes through [`parse_line`](crate::parse::parse_line), exactly as in the slice parser;
 //!   this file only finds line ends and counts. Anything it decides on its
 //!   own (positions, the length limit, the last unterminated line) must match
 //!   `Lines::next` byte for byte; the table tests and the `parse_bytes` fuzz
@@ -21,7 +21,8 @@
 use std::io::{self, BufRead};
 
 use crate::owned::OwnedLine;
-use crate::parse::{line_too_long, parse_line};
+use crate::parse::{line_too_long, parse_line_cached};
+use crate::timestamp::DateCache;
 use crate::{Line, ParserConfig, Position};
 
 /// Reads the lines of a `.koc` file from any [`BufRead`], one at a time, in
@@ -67,6 +68,8 @@ pub struct Reader<R> {
     /// instead, which needs one call of `fill_buf` less, so that a source
     /// failing every other call still makes progress.
     copy_next: bool,
+    /// The last date read, for the parser.
+    dates: DateCache,
 }
 
 /// A line that spans more than one fill of the source's buffer, or is over
@@ -118,6 +121,7 @@ impl<R: BufRead> Reader<R> {
             lines: 0,
             offset: 0,
             copy_next: false,
+            dates: DateCache::default(),
         }
     }
 
@@ -208,7 +212,7 @@ impl<R: BufRead> Reader<R> {
         };
         self.offset += end as u64 + 1;
         self.lent = end + 1;
-        Ok(Some(parse_line(line, position)))
+        Ok(Some(parse_line_cached(line, position, &mut self.dates)))
     }
 
     /// An iterator of owned lines, for when borrowing is in the way. Each
@@ -281,7 +285,7 @@ impl<R: BufRead> Reader<R> {
         }
         // The buffer is cleared when the next line starts, not now: the line
         // returned borrows it.
-        parse_line(&self.partial.buf, position)
+        parse_line_cached(&self.partial.buf, position, &mut self.dates)
     }
 }
 

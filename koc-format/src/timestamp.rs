@@ -133,13 +133,21 @@ impl Timestamp {
     ///
     /// As [`Timestamp::parse`].
     pub fn parse_bytes(text: &[u8]) -> Result<Timestamp, TimestampError> {
-        let (date, rest) = parse_date(text)?;
-        let separator = match rest.first() {
-            Some(&b) if b == b' ' || b == b'T' => b,
-            _ => return Err(TimestampError::Syntax),
-        };
-        let (datetime, offset) = parse_time(date, separator, &rest[1..])?;
-        Ok(Timestamp { datetime, offset })
+        Timestamp::parse_cached(text, &mut DateCache::default())
+    }
+
+    /// [`Timestamp::parse_bytes`], remembering the last date in `dates`.
+    #[inline]
+    pub(crate) fn parse_cached(
+        text: &[u8],
+        dates: &mut DateCache,
+    ) -> Result<Timestamp, TimestampError> {
+        if let Ok(fixed) = <&[u8; 23]>::try_from(text) {
+            if let Some(result) = parse_desktop(fixed, dates) {
+                return result;
+            }
+        }
+        parse_general(text)
     }
 }
 
@@ -253,6 +261,116 @@ impl fmt::Display for DueDate {
     }
 }
 
+/// The last valid date built, by its digits: the lines of a file mostly
+/// share their date, and building a `NaiveDate` costs more than the rest of
+/// a line's timestamp. Only valid dates are kept, so a hit gives exactly
+/// what `NaiveDate::from_ymd_opt` would.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct DateCache {
+    key: u32,
+    date: Option<NaiveDate>,
+}
+
+impl DateCache {
+    #[inline(always)]
+    fn date(&mut self, year: u32, month: u32, day: u32) -> Option<NaiveDate> {
+        // Four digits, then two and two: at most 9999, 99, 99.
+        let key = (year << 14) | (month << 7) | day;
+        if self.key == key && self.date.is_some() {
+            return self.date;
+        }
+        // Four digits always fit in an i32.
+        let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
+        *self = DateCache {
+            key,
+            date: Some(date),
+        };
+        Some(date)
+    }
+}
+
+/// Every accepted form.
+fn parse_general(text: &[u8]) -> Result<Timestamp, TimestampError> {
+    let (date, rest) = parse_date(text)?;
+    let separator = match rest.first() {
+        Some(&b) if b == b' ' || b == b'T' => b,
+        _ => return Err(TimestampError::Syntax),
+    };
+    let (datetime, offset) = parse_time(date, separator, &rest[1..])?;
+    Ok(Timestamp { datetime, offset })
+}
+
+/// The desktop tool's form `2026-07-22 10-15-30 123` (or the wiki's, with
+/// colons), which nearly every line has, at fixed positions: the fast path
+/// of [`Timestamp::parse_bytes`]. `None` when `text` is not in that shape,
+/// for the general parser to deal with (and report); otherwise exactly what
+/// the general parser would say.
+#[inline(always)]
+pub(crate) fn parse_desktop(
+    text: &[u8; 23],
+    dates: &mut DateCache,
+) -> Option<Result<Timestamp, TimestampError>> {
+    // Three little-endian words: `YYYY-MM-`, `DD HH-MI`, `I-SS FFF` (the
+    // last overlaps the second by one byte, the minute's second digit).
+    let word = |at: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&text[at..at + 8]);
+        u64::from_le_bytes(bytes)
+    };
+    let (w0, w1, w2) = (word(0), word(8), word(15));
+    // Which bytes of each word are digits; the others are separators.
+    const D0: u64 = 0x00FF_FF00_FFFF_FFFF;
+    const D1: u64 = 0xFFFF_00FF_FF00_FFFF;
+    const D2: u64 = 0xFFFF_FF00_FFFF_00FF;
+    // The fixed separators: `-` `-` in the first word, ` ` in the second,
+    // ` ` in the third; the time's two separators are checked apart.
+    const S0: u64 = 0xFF00_00FF_0000_0000;
+    const S1: u64 = 0x0000_0000_00FF_0000;
+    const S2: u64 = 0x0000_00FF_0000_0000;
+    let ones = |mask: u64| 0x0101_0101_0101_0101 & mask;
+    let separators_ok = w0 & S0 == u64::from(b'-') * ones(S0)
+        && w1 & S1 == u64::from(b' ') * ones(S1)
+        && w2 & S2 == u64::from(b' ') * ones(S2);
+    let (s1, s2) = (text[13], text[16]);
+    if !separators_ok || s1 != s2 || !(s1 == b'-' || s1 == b':') {
+        return None;
+    }
+    // A digit is 0x30 to 0x39: high nibble 3, and adding 6 does not carry
+    // into the high nibble. No byte carries into the next: digit bytes are
+    // at most 0x3F + 6 once the high nibble is checked, the rest are zero.
+    let digits_ok = |w: u64, mask: u64| {
+        let w = w & mask;
+        let high = 0xF0 * ones(mask);
+        w & high == 0x30 * ones(mask) && (w + 0x06 * ones(mask)) & high == 0x30 * ones(mask)
+    };
+    if !(digits_ok(w0, D0) && digits_ok(w1, D1) && digits_ok(w2, D2)) {
+        return None;
+    }
+    let (v0, v1, v2) = (
+        (w0 & D0) - 0x30 * ones(D0),
+        (w1 & D1) - 0x30 * ones(D1),
+        (w2 & D2) - 0x30 * ones(D2),
+    );
+    // The digit at byte `i` of a word, as a number.
+    let at = |v: u64, i: u32| ((v >> (8 * i)) & 0xFF) as u32;
+    let two = |v: u64, i: u32| at(v, i) * 10 + at(v, i + 1);
+    let year = two(v0, 0) * 100 + two(v0, 2);
+    let Some(date) = dates.date(year, two(v0, 5), two(v1, 0)) else {
+        return Some(Err(TimestampError::InvalidDate));
+    };
+    let (hour, minute, second) = (two(v1, 3), two(v1, 6), two(v2, 2));
+    if hour > 23 || minute > 59 || second > 59 {
+        return Some(Err(TimestampError::InvalidTime));
+    }
+    let millis = at(v2, 5) * 100 + two(v2, 6);
+    Some(
+        NaiveTime::from_hms_milli_opt(hour, minute, second, millis)
+            .map(|time| Timestamp::new(date.and_time(time)))
+            .ok_or(TimestampError::InvalidTime),
+    )
+}
+
+#[inline]
 fn digit(b: u8) -> Result<u32, TimestampError> {
     if b.is_ascii_digit() {
         Ok(u32::from(b - b'0'))
@@ -261,6 +379,7 @@ fn digit(b: u8) -> Result<u32, TimestampError> {
     }
 }
 
+#[inline]
 fn two_digits(a: u8, b: u8) -> Result<u32, TimestampError> {
     Ok(digit(a)? * 10 + digit(b)?)
 }
@@ -442,6 +561,56 @@ mod tests {
                 Timestamp::parse(text),
                 Err(TimestampError::Syntax),
                 "{text:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_fast_path_agrees_with_the_general_parser(
+            text in "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}[-:][0-9]{2}[-:][0-9]{2} [0-9]{3}|[0-9 :-]{23}",
+        ) {
+            let bytes: &[u8; 23] = text.as_bytes().try_into().unwrap();
+            if let Some(fast) = parse_desktop(bytes, &mut DateCache::default()) {
+                proptest::prop_assert_eq!(fast, parse_general(bytes));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_cache_gives_what_building_the_date_gives(
+            dates in proptest::collection::vec((1990u32..2030, 0u32..15, 0u32..33), 1..50),
+        ) {
+            let mut cache = DateCache::default();
+            for (year, month, day) in dates {
+                proptest::prop_assert_eq!(
+                    cache.date(year, month, day),
+                    NaiveDate::from_ymd_opt(year as i32, month, day)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_takes_the_desktop_and_wiki_forms() {
+        for text in ["2026-07-22 10-15-30 123", "2026-07-22 10:15:30 123"] {
+            let fast = parse_desktop(
+                text.as_bytes().try_into().unwrap(),
+                &mut DateCache::default(),
+            );
+            assert_eq!(
+                fast,
+                Some(Ok(Timestamp::new(at("2026-07-22 10:15:30.123"))))
+            );
+        }
+        for text in ["2026-07-22 10-15:30 123", "2026-07-22T10:15:30.123"] {
+            assert_eq!(
+                parse_desktop(
+                    text.as_bytes().try_into().unwrap(),
+                    &mut DateCache::default()
+                ),
+                None
             );
         }
     }
