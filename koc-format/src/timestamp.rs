@@ -261,14 +261,18 @@ impl fmt::Display for DueDate {
     }
 }
 
-/// The last valid date built, by its digits: the lines of a file mostly
-/// share their date, and building a `NaiveDate` costs more than the rest of
-/// a line's timestamp. Only valid dates are kept, so a hit gives exactly
-/// what `NaiveDate::from_ymd_opt` would.
+/// What the last lines' timestamps had in common, so that the lines of a
+/// file, which mostly share their date and often their minute, do not each
+/// pay for them again: the last valid date built, by its digits (building a
+/// `NaiveDate` costs more than the rest of a timestamp), and the first 16
+/// bytes (`2026-07-22 10-15`) of the last desktop-form timestamp that was
+/// valid, with its date, hour and minute. Only valid values are kept, so a
+/// hit gives exactly what parsing again would.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct DateCache {
     key: u32,
     date: Option<NaiveDate>,
+    minute: Option<(u64, u64, NaiveDate, u32, u32)>,
 }
 
 impl DateCache {
@@ -281,10 +285,8 @@ impl DateCache {
         }
         // Four digits always fit in an i32.
         let date = NaiveDate::from_ymd_opt(year as i32, month, day)?;
-        *self = DateCache {
-            key,
-            date: Some(date),
-        };
+        self.key = key;
+        self.date = Some(date);
         Some(date)
     }
 }
@@ -318,42 +320,24 @@ pub(crate) fn parse_desktop(
         u64::from_le_bytes(bytes)
     };
     let (w0, w1, w2) = (word(0), word(8), word(15));
-    // Which bytes of each word are digits; the others are separators.
-    const D0: u64 = 0x00FF_FF00_FFFF_FFFF;
-    const D1: u64 = 0xFFFF_00FF_FF00_FFFF;
-    const D2: u64 = 0xFFFF_FF00_FFFF_00FF;
-    // The fixed separators: `-` `-` in the first word, ` ` in the second,
-    // ` ` in the third; the time's two separators are checked apart.
-    const S0: u64 = 0xFF00_00FF_0000_0000;
-    const S1: u64 = 0x0000_0000_00FF_0000;
-    const S2: u64 = 0x0000_00FF_0000_0000;
-    let ones = |mask: u64| 0x0101_0101_0101_0101 & mask;
+    let (s1, s2) = (text[13], text[16]);
+    if let Some((p0, p1, date, hour, minute)) = dates.minute {
+        if p0 == w0 && p1 == w1 && s2 == s1 {
+            if let Some(time) = seconds(w2, hour, minute) {
+                return Some(Ok(Timestamp::new(date.and_time(time))));
+            }
+        }
+    }
     let separators_ok = w0 & S0 == u64::from(b'-') * ones(S0)
         && w1 & S1 == u64::from(b' ') * ones(S1)
         && w2 & S2 == u64::from(b' ') * ones(S2);
-    let (s1, s2) = (text[13], text[16]);
     if !separators_ok || s1 != s2 || !(s1 == b'-' || s1 == b':') {
         return None;
     }
-    // A digit is 0x30 to 0x39: high nibble 3, and adding 6 does not carry
-    // into the high nibble. No byte carries into the next: digit bytes are
-    // at most 0x3F + 6 once the high nibble is checked, the rest are zero.
-    let digits_ok = |w: u64, mask: u64| {
-        let w = w & mask;
-        let high = 0xF0 * ones(mask);
-        w & high == 0x30 * ones(mask) && (w + 0x06 * ones(mask)) & high == 0x30 * ones(mask)
-    };
     if !(digits_ok(w0, D0) && digits_ok(w1, D1) && digits_ok(w2, D2)) {
         return None;
     }
-    let (v0, v1, v2) = (
-        (w0 & D0) - 0x30 * ones(D0),
-        (w1 & D1) - 0x30 * ones(D1),
-        (w2 & D2) - 0x30 * ones(D2),
-    );
-    // The digit at byte `i` of a word, as a number.
-    let at = |v: u64, i: u32| ((v >> (8 * i)) & 0xFF) as u32;
-    let two = |v: u64, i: u32| at(v, i) * 10 + at(v, i + 1);
+    let (v0, v1, v2) = (values(w0, D0), values(w1, D1), values(w2, D2));
     let year = two(v0, 0) * 100 + two(v0, 2);
     let Some(date) = dates.date(year, two(v0, 5), two(v1, 0)) else {
         return Some(Err(TimestampError::InvalidDate));
@@ -362,12 +346,72 @@ pub(crate) fn parse_desktop(
     if hour > 23 || minute > 59 || second > 59 {
         return Some(Err(TimestampError::InvalidTime));
     }
-    let millis = at(v2, 5) * 100 + two(v2, 6);
-    Some(
-        NaiveTime::from_hms_milli_opt(hour, minute, second, millis)
-            .map(|time| Timestamp::new(date.and_time(time)))
-            .ok_or(TimestampError::InvalidTime),
-    )
+    let millis = digit_at(v2, 5) * 100 + two(v2, 6);
+    let time = NaiveTime::from_hms_milli_opt(hour, minute, second, millis)?;
+    dates.minute = Some((w0, w1, date, hour, minute));
+    Some(Ok(Timestamp::new(date.and_time(time))))
+}
+
+/// The time from the third word (`I-SS FFF`) when the first two are those
+/// of a valid timestamp already seen (so the minute's digit and the
+/// separator before the seconds are known good); `None` when anything is
+/// off, for the full check to deal with.
+#[inline(always)]
+fn seconds(w2: u64, hour: u32, minute: u32) -> Option<NaiveTime> {
+    if w2 & S2 != u64::from(b' ') * ones(S2) || !digits_ok(w2, D2) {
+        return None;
+    }
+    let v2 = values(w2, D2);
+    let second = two(v2, 2);
+    if second > 59 {
+        return None;
+    }
+    NaiveTime::from_hms_milli_opt(hour, minute, second, digit_at(v2, 5) * 100 + two(v2, 6))
+}
+
+// Which bytes of each word of a desktop timestamp are digits; the others
+// are separators.
+const D0: u64 = 0x00FF_FF00_FFFF_FFFF;
+const D1: u64 = 0xFFFF_00FF_FF00_FFFF;
+const D2: u64 = 0xFFFF_FF00_FFFF_00FF;
+// The fixed separators: `-` `-` in the first word, ` ` in the second, ` ` in
+// the third; the time's two separators are checked apart.
+const S0: u64 = 0xFF00_00FF_0000_0000;
+const S1: u64 = 0x0000_0000_00FF_0000;
+const S2: u64 = 0x0000_00FF_0000_0000;
+
+/// 0x01 in each byte of `mask`.
+const fn ones(mask: u64) -> u64 {
+    0x0101_0101_0101_0101 & mask
+}
+
+/// Whether the bytes of `w` under `mask` are all ASCII digits: high nibble
+/// 3, and adding 6 does not carry into the high nibble. No byte carries into
+/// the next: digit bytes are at most 0x3F + 6 once the high nibble is
+/// checked, and the others are masked to zero.
+#[inline(always)]
+fn digits_ok(w: u64, mask: u64) -> bool {
+    let w = w & mask;
+    let high = 0xF0 * ones(mask);
+    w & high == 0x30 * ones(mask) && (w + 0x06 * ones(mask)) & high == 0x30 * ones(mask)
+}
+
+/// The digits of `w` under `mask` as values 0 to 9 (checked digits only).
+#[inline(always)]
+fn values(w: u64, mask: u64) -> u64 {
+    (w & mask) - 0x30 * ones(mask)
+}
+
+/// The value at byte `i`.
+#[inline(always)]
+fn digit_at(v: u64, i: u32) -> u32 {
+    ((v >> (8 * i)) & 0xFF) as u32
+}
+
+/// The two-digit number at bytes `i` and `i + 1`.
+#[inline(always)]
+fn two(v: u64, i: u32) -> u32 {
+    digit_at(v, i) * 10 + digit_at(v, i + 1)
 }
 
 #[inline]
@@ -566,6 +610,31 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn a_shared_cache_changes_nothing(
+            texts in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "2026-07-22 10-15", "2026-07-22 10:15", "2026-07-22 23-59",
+                        "2026-02-29 10-15", "2024-02-29 10-15", "2026-07-22 24-15",
+                    ]),
+                    "[-:][0-9]{2} [0-9]{3}|[-: 0-9a]{7}",
+                ),
+                1..20,
+            ),
+        ) {
+            let mut cache = DateCache::default();
+            for (prefix, suffix) in texts {
+                let text = format!("{prefix}{suffix}");
+                let bytes: &[u8; 23] = text.as_bytes().try_into().unwrap();
+                let fresh = parse_desktop(bytes, &mut DateCache::default());
+                proptest::prop_assert_eq!(parse_desktop(bytes, &mut cache), fresh, "{}", text);
+                if let Some(fast) = fresh {
+                    proptest::prop_assert_eq!(fast, parse_general(bytes));
+                }
+            }
+        }
+
         #[test]
         fn the_fast_path_agrees_with_the_general_parser(
             text in "[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}[-:][0-9]{2}[-:][0-9]{2} [0-9]{3}|[0-9 :-]{23}",
