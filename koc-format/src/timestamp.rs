@@ -516,6 +516,23 @@ fn parse_offset(sign: u8, zone: &[u8]) -> Result<FixedOffset, TimestampError> {
     FixedOffset::east_opt(seconds).ok_or(TimestampError::InvalidOffset)
 }
 
+/// Serialized as its [`Display`](fmt::Display) text: `2026-08-05` or
+/// `2026-08-05 18:00:00`.
+#[cfg(feature = "serde")]
+impl serde::Serialize for DueDate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for DueDate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<DueDate, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        DueDate::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -704,22 +721,5 @@ mod tests {
         );
         assert!(DueDate::parse("soon").is_err());
         assert!(DueDate::parse("2026-08-32").is_err());
-    }
-}
-
-/// Serialized as its [`Display`](fmt::Display) text: `2026-08-05` or
-/// `2026-08-05 18:00:00`.
-#[cfg(feature = "serde")]
-impl serde::Serialize for DueDate {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-#[cfg(feature = "serde")]
-impl<'de> serde::Deserialize<'de> for DueDate {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<DueDate, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        DueDate::parse(&text).map_err(serde::de::Error::custom)
     }
 }
