@@ -4,30 +4,44 @@
 //! and asserts the count inside the timed loop, so a parser that skipped
 //! work could not look fast.
 //!
-//! `cargo bench -p koc-benches --bench parse`; in test mode (`-- --test`)
-//! the file has 20 000 transactions so that it runs in a moment. The
+//! `cargo bench -p koc-benches --bench parse`; in test mode (`-- --test`,
+//! or `cargo test --benches`) the file has 20 000 transactions so that it
+//! runs in a moment. The
 //! environment variable `KOC_BENCH_TRANSACTIONS` sets another size.
+//!
+//! Times are the benchmarking thread's CPU time, or wall-clock time with
+//! `KOC_BENCH_CLOCK=wall`: see [`koc_benches::Clock`].
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::hint::black_box;
 use std::io::BufReader;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use koc_benches::Clock;
 use koc_format::{Line, Lines, Reader};
 
 fn transactions() -> usize {
     if let Ok(n) = std::env::var("KOC_BENCH_TRANSACTIONS") {
         return n.parse().expect("KOC_BENCH_TRANSACTIONS: a number");
     }
-    if std::env::args().any(|arg| arg == "--test") {
-        20_000
-    } else {
+    // `cargo bench` passes `--bench`; without it (`cargo test --benches`) or
+    // with `--test`, criterion only checks that each benchmark runs.
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test") {
         2_000_000
+    } else {
+        20_000
     }
 }
 
-fn parse(c: &mut Criterion) {
+fn parse(c: &mut Criterion<Clock>) {
     let file = koc_benches::desktop_file(transactions(), 0x6b6f63);
+    eprintln!(
+        "parse: {} transactions, {} bytes, timed by {}",
+        file.counts.total(),
+        file.bytes.len(),
+        Clock::from_env().describe()
+    );
     let bytes = &file.bytes[..];
     let expected = file.counts.total();
 
@@ -117,5 +131,9 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(Clock::from_env());
+    targets = parse
+}
 criterion_main!(benches);
