@@ -15,50 +15,54 @@ use crate::error::Context;
 use crate::query::Query;
 use crate::rows::{self, PENDING_WIDTH, operation_columns};
 
-/// Moves pending operation `id` to history with `outcome`, by `by` at `at`.
-/// Returns whether it was pending.
-pub(crate) fn settle(
-    conn: &Connection,
-    id: i64,
-    outcome: &Outcome,
-    by: &str,
+/// Records what became of operations that leave the queue, by `by` at
+/// `at`. The caller removes them from `pending`.
+pub(crate) struct Settle<'c> {
+    insert: rusqlite::CachedStatement<'c>,
+    by: &'c str,
     at: Time,
-) -> Result<bool> {
-    let warnings =
-        if outcome.warnings.is_empty() {
+}
+
+impl<'c> Settle<'c> {
+    pub fn new(conn: &'c Connection, by: &'c str, at: Time) -> Result<Settle<'c>> {
+        let insert = conn
+            .prepare_cached(
+                "INSERT INTO history (operation, outcome, message, warnings, failed, \
+                 processed_by, processed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .context("recording history")?;
+        Ok(Settle { insert, by, at })
+    }
+
+    /// Records `outcome` for operation `id`.
+    pub fn record(&mut self, id: i64, outcome: &Outcome) -> Result<()> {
+        let warnings = if outcome.warnings.is_empty() {
             None
         } else {
             Some(serde_json::to_string(&outcome.warnings).map_err(|e| {
                 Error::database(format!("writing the warnings of operation {id}"), e)
             })?)
         };
-    let copied = conn
-        .prepare_cached(concat!(
-            "INSERT INTO history (operation, ",
-            operation_columns!(),
-            ", outcome, message, warnings, failed, processed_by, processed_at) SELECT id, ",
-            operation_columns!(),
-            ", ?2, ?3, ?4, ?5, ?6, ?7 FROM pending WHERE id = ?1"
-        ))
-        .and_then(|mut insert| {
-            insert.execute((
+        self.insert
+            .execute((
                 id,
                 outcome.code.as_str(),
                 &outcome.message,
                 warnings,
                 outcome.code.is_failure(),
-                by,
-                at,
+                self.by,
+                self.at,
             ))
-        })
-        .context("moving an operation to history")?;
-    Ok(copied == 1)
+            .context("recording history")?;
+        Ok(())
+    }
 }
 
 const HISTORY_SELECT: &str = concat!(
-    "SELECT id, operation, ",
+    "SELECT h.id, ",
     operation_columns!(),
-    ", outcome, message, warnings, processed_by, processed_at, requeued_at FROM history"
+    ", h.outcome, h.message, h.warnings, h.processed_by, h.processed_at, h.requeued_at \
+     FROM history AS h JOIN operations AS o ON o.id = h.operation"
 );
 
 fn entry(row: &Row<'_>) -> rusqlite::Result<HistoryEntry> {
@@ -98,13 +102,13 @@ fn entry(row: &Row<'_>) -> rusqlite::Result<HistoryEntry> {
 fn history(conn: &Connection, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
     let mut query = Query::new(HISTORY_SELECT);
     query
-        .filter_if("failed = 1 AND requeued_at IS NULL", filter.failed)
-        .filter("operation = ?", filter.operation.map(|id| vec![id.0]))
+        .filter_if("h.failed = 1 AND h.requeued_at IS NULL", filter.failed)
+        .filter("h.operation = ?", filter.operation.map(|id| vec![id.0]))
         .filter(
-            "branch = ?",
+            "o.branch = ?",
             filter.branch.clone().map(|b| vec![Value::Text(b)]),
         )
-        .then("ORDER BY id DESC")
+        .then("ORDER BY h.id DESC")
         .limit(filter.limit);
     query.rows(conn, entry).context("listing history")
 }

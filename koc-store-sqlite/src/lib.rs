@@ -70,6 +70,10 @@
 //!   process an operation twice and keep the time order: each batch is one
 //!   write transaction that takes the earliest operations still pending,
 //!   applies them and removes them from the queue before it commits.
+//! - **Checkpoints run in the background**: a thread with a connection of
+//!   its own copies the WAL back into the database file once it holds
+//!   [`SqliteOptions::checkpoint_pages`] pages, on another core, instead of
+//!   the committing call doing it.
 //!
 //! # Processing and crash safety
 //!
@@ -83,7 +87,12 @@
 //! or a kill at any point leaves every operation either applied and in
 //! history, or untouched and pending. A [`koc_core::PolicyError`] or any
 //! failure rolls the batch in progress back; earlier batches stay
-//! committed.
+//! committed. Foreign key checks are off inside a batch: every row it
+//! writes refers to patrons and items it loaded in the same transaction.
+//!
+//! Larger batches are much faster on SQLite: a batch writes each page it
+//! changed once, so 20 000 to 50 000 operations per transaction (a few tens
+//! of MiB of memory) write a fraction of what 2 000 do.
 //!
 //! With [`Synchronous::Normal`] (the default) a commit survives a crash of
 //! the program; a power cut may undo the last batches, effects and queue
@@ -106,10 +115,16 @@
 //! [`koc_core::Error::Constraint`] of the matching kind. Times are stored to
 //! the microsecond.
 //!
+//! Every operation enqueued is kept in a table of operations (never
+//! deleted; its fingerprint is unique there, which is how a second upload
+//! of the same operation is recognised, pending or processed); the queue
+//! and the history refer to it.
+//!
 //! The desk search ([`search_patrons`](koc_core::Circulation::search_patrons))
 //! keeps a table of the folded words of every patron's names, so each word
 //! typed is a range scan of an index, never a scan of all patrons.
 
+mod checkpoint;
 mod circulation;
 mod codec;
 mod error;

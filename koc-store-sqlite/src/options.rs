@@ -49,6 +49,10 @@ pub struct SqliteOptions {
     pub synchronous: Synchronous,
     /// Memory for SQLite's page cache, in KiB. Default: 64 MiB.
     pub cache_size_kib: u32,
+    /// How many pages the WAL may hold before a checkpoint copies them
+    /// into the database file, in the background. Default: 16 384 (64 MiB
+    /// with 4 KiB pages).
+    pub checkpoint_pages: u32,
 }
 
 impl Default for SqliteOptions {
@@ -57,6 +61,7 @@ impl Default for SqliteOptions {
             busy_timeout: Duration::from_secs(60),
             synchronous: Synchronous::Normal,
             cache_size_kib: 64 * 1024,
+            checkpoint_pages: 16_384,
         }
     }
 }
@@ -77,6 +82,12 @@ impl SqliteOptions {
     /// With this much page cache, in KiB.
     pub fn cache_size_kib(mut self, kib: u32) -> SqliteOptions {
         self.cache_size_kib = kib;
+        self
+    }
+
+    /// With a checkpoint once the WAL holds this many pages.
+    pub fn checkpoint_pages(mut self, pages: u32) -> SqliteOptions {
+        self.checkpoint_pages = pages;
         self
     }
 }

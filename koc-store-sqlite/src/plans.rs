@@ -8,7 +8,7 @@ mod tests {
 
     use crate::circulation::SEARCH_PATRONS;
     use crate::process::batch::*;
-    use crate::queue::{HISTORY_FINGERPRINTS, PENDING_FINGERPRINTS};
+    use crate::queue::KNOWN_FINGERPRINTS;
 
     fn plan(conn: &Connection, sql: &str) -> Vec<String> {
         let mut select = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
@@ -29,8 +29,11 @@ mod tests {
         let expected = [
             (PENDING_AFTER, "pending_order"),
             (PENDING_AFTER_IN_BRANCH, "pending_by_branch"),
-            (PENDING_CHOSEN, "INTEGER PRIMARY KEY"),
-            (PENDING_CHOSEN_IN_BRANCH, "INTEGER PRIMARY KEY"),
+            (PENDING_CHOSEN, "SEARCH p USING INTEGER PRIMARY KEY"),
+            (
+                PENDING_CHOSEN_IN_BRANCH,
+                "SEARCH p USING INTEGER PRIMARY KEY",
+            ),
             (LOAD_PATRONS_BY_CARD, "PRIMARY KEY (cardnumber=?)"),
             (LOAD_PATRONS_BY_USERID, "(userid=?)"),
             (LOAD_DEBTS, "account_lines_owed (cardnumber=?)"),
@@ -39,11 +42,7 @@ mod tests {
             (LOAD_HOLDS, "holds_waiting (barcode=?)"),
             (LOAD_EARLIER, "pending_by_barcode (barcode=?)"),
             (DELETE_PROCESSED, "INTEGER PRIMARY KEY"),
-            (
-                HISTORY_FINGERPRINTS,
-                "history_by_fingerprint (fingerprint=?)",
-            ),
-            (PENDING_FINGERPRINTS, "(fingerprint=?)"),
+            (KNOWN_FINGERPRINTS, "(fingerprint=?)"),
             (SEARCH_PATRONS, "PRIMARY KEY (token>? AND token<?)"),
         ];
         for (sql, index) in expected {

@@ -1,7 +1,7 @@
 //! The pending queue: enqueue with duplicate checks, listings, delete and
 //! requeue.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use async_trait::async_trait;
@@ -16,9 +16,9 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::SqliteStore;
 use crate::codec::{Cash, Time};
 use crate::error::{Context, damaged};
-use crate::history::{now, settle};
+use crate::history::{Settle, now};
 use crate::query::Query;
-use crate::rows::{self, due_parts, operation_columns, source_parts};
+use crate::rows::{self, due_parts, operation_columns, operation_fields, source_parts};
 
 fn enqueue(
     conn: &Connection,
@@ -55,15 +55,18 @@ fn enqueue(
     let known = known_fingerprints(conn, &fingerprints)?;
 
     let mut last_id: i64 = conn
-        .prepare_cached("SELECT value FROM koc_counters WHERE name = 'operation'")
+        .prepare_cached("SELECT coalesce(max(id), 0) FROM operations")
         .and_then(|mut select| select.query_row([], |row| row.get(0)))
         .context("reading the last operation id")?;
-    let mut insert = conn
+    let mut record = conn
         .prepare_cached(concat!(
-            "INSERT INTO pending (id, ",
-            operation_columns!(),
+            "INSERT INTO operations (id, ",
+            operation_fields!(),
             ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
         ))
+        .context("enqueuing operations")?;
+    let mut queue = conn
+        .prepare_cached("INSERT INTO pending (id, time, branch, barcode) VALUES (?1, ?2, ?3, ?4)")
         .context("enqueuing operations")?;
     let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(operations.len());
     for (index, (operation, fingerprint)) in operations.iter().zip(&fingerprints).enumerate() {
@@ -81,16 +84,17 @@ fn enqueue(
         }
         in_batch.insert(fingerprint, index);
         last_id += 1;
+        let time = Time(operation.time);
         let (due_date, due_at) = due_parts(operation.due);
         let (source_kind, source_text, source_line) = source_parts(&operation.source);
-        insert
+        record
             .execute(rusqlite::params![
                 last_id,
                 upload.0,
                 enqueued_at,
                 fingerprint,
                 operation.action.as_str(),
-                Time(operation.time),
+                time,
                 operation.cardnumber,
                 operation.barcode,
                 operation.amount.map(Cash),
@@ -104,26 +108,24 @@ fn enqueue(
                 source_line,
             ])
             .context("enqueuing an operation")?;
+        queue
+            .execute((last_id, time, &operation.branch, &operation.barcode))
+            .context("enqueuing an operation")?;
         report.added.push(OperationId(last_id));
     }
-    conn.prepare_cached("UPDATE koc_counters SET value = ?1 WHERE name = 'operation'")
-        .and_then(|mut update| update.execute([last_id]))
-        .context("recording the last operation id")?;
     Ok(report)
 }
 
-pub(crate) const HISTORY_FINGERPRINTS: &str =
-    "SELECT fingerprint, operation FROM history WHERE fingerprint IN rarray(?1)";
+pub(crate) const KNOWN_FINGERPRINTS: &str =
+    "SELECT fingerprint, id FROM operations WHERE fingerprint IN rarray(?1)";
 
-pub(crate) const PENDING_FINGERPRINTS: &str =
-    "SELECT fingerprint, id FROM pending WHERE fingerprint IN rarray(?1)";
-
-/// Which of these fingerprints the store knows, and where: pending wins over
-/// history (a requeued operation is in both).
+/// Which of these fingerprints the store knows, and where: pending, or
+/// else in history.
 fn known_fingerprints<'f>(
     conn: &Connection,
     fingerprints: &'f [String],
 ) -> Result<HashMap<&'f str, DuplicateOf>> {
+    let what = "checking for duplicates";
     let mut known = HashMap::new();
     if fingerprints.is_empty() {
         return Ok(known);
@@ -134,49 +136,63 @@ fn known_fingerprints<'f>(
             .map(|f| Value::Text(f.clone()))
             .collect::<Vec<_>>(),
     );
-    let index: HashMap<&str, &'f str> = fingerprints
-        .iter()
-        .map(|f| (f.as_str(), f.as_str()))
-        .collect();
-    for (sql, place) in [
-        (
-            HISTORY_FINGERPRINTS,
-            DuplicateOf::History as fn(OperationId) -> DuplicateOf,
-        ),
-        (PENDING_FINGERPRINTS, DuplicateOf::Pending),
-    ] {
-        let mut select = conn
-            .prepare_cached(sql)
-            .context("checking for duplicates")?;
-        let mut found = select.query([&list]).context("checking for duplicates")?;
-        while let Some(row) = found.next().context("checking for duplicates")? {
-            let fingerprint: String = row.get(0).context("checking for duplicates")?;
-            let id = OperationId(row.get(1).context("checking for duplicates")?);
-            if let Some(&key) = index.get(fingerprint.as_str()) {
-                known.insert(key, place(id));
-            }
+    let mut found: HashMap<String, i64> = HashMap::new();
+    let mut select = conn.prepare_cached(KNOWN_FINGERPRINTS).context(what)?;
+    let mut rows = select.query([list]).context(what)?;
+    while let Some(row) = rows.next().context(what)? {
+        found.insert(row.get(0).context(what)?, row.get(1).context(what)?);
+    }
+    if found.is_empty() {
+        return Ok(known);
+    }
+    let ids = Rc::new(
+        found
+            .values()
+            .map(|&id| Value::Integer(id))
+            .collect::<Vec<_>>(),
+    );
+    let mut select = conn
+        .prepare_cached("SELECT id FROM pending WHERE id IN rarray(?1)")
+        .context(what)?;
+    let pending = select
+        .query_map([ids], |row| row.get::<_, i64>(0))
+        .and_then(Iterator::collect::<rusqlite::Result<HashSet<i64>>>)
+        .context(what)?;
+    for fingerprint in fingerprints {
+        if let Some(&id) = found.get(fingerprint) {
+            let id = OperationId(id);
+            let of = if pending.contains(&id.0) {
+                DuplicateOf::Pending(id)
+            } else {
+                DuplicateOf::History(id)
+            };
+            known.insert(fingerprint.as_str(), of);
         }
     }
     Ok(known)
 }
 
-const PENDING_SELECT: &str = concat!("SELECT id, ", operation_columns!(), " FROM pending");
+const PENDING_SELECT: &str = concat!(
+    "SELECT ",
+    operation_columns!(),
+    " FROM pending AS p JOIN operations AS o ON o.id = p.id"
+);
 
 fn pending_query(select: &str, filter: &PendingFilter) -> Query {
     let mut query = Query::new(select);
     query
         .filter(
-            "branch = ?",
+            "p.branch = ?",
             filter.branch.clone().map(|b| vec![Value::Text(b)]),
         )
         .filter(
-            "action = ?",
+            "o.action = ?",
             filter
                 .action
                 .map(|a| vec![Value::Text(a.as_str().to_owned())]),
         )
         .filter(
-            "time >= ? AND (time > ? OR id > ?)",
+            "p.time >= ? AND (p.time > ? OR p.id > ?)",
             filter.after.map(|(at, id)| {
                 let at = Time(at).micros();
                 vec![at, at, id.0]
@@ -220,14 +236,11 @@ fn requeue(conn: &Connection, ids: &[OperationId]) -> Result<RequeueReport> {
         conn.prepare_cached("UPDATE history SET requeued_at = ?2 WHERE id = ?1")
             .and_then(|mut update| update.execute((entry, at)))
             .context("requeuing")?;
-        conn.prepare_cached(concat!(
-            "INSERT INTO pending (id, ",
-            operation_columns!(),
-            ") SELECT operation, ",
-            operation_columns!(),
-            " FROM history WHERE id = ?1"
-        ))
-        .and_then(|mut insert| insert.execute([entry]))
+        conn.prepare_cached(
+            "INSERT INTO pending (id, time, branch, barcode)
+             SELECT id, time, branch, barcode FROM operations WHERE id = ?1",
+        )
+        .and_then(|mut insert| insert.execute([id.0]))
         .context("requeuing")?;
         report.requeued.push(id);
     }
@@ -252,7 +265,7 @@ impl Queue for SqliteStore {
         let filter = filter.clone();
         self.call(move |conn| {
             let mut query = pending_query(PENDING_SELECT, &filter);
-            query.then("ORDER BY time, id").limit(filter.limit);
+            query.then("ORDER BY p.time, p.id").limit(filter.limit);
             query
                 .rows(conn, |row| rows::pending(row, 0))
                 .context("listing pending operations")
@@ -263,7 +276,13 @@ impl Queue for SqliteStore {
     async fn count_pending(&self, filter: &PendingFilter) -> Result<u64> {
         let filter = filter.clone();
         self.call(move |conn| {
-            let counts = pending_query("SELECT count(*) FROM pending", &filter)
+            // The join only when the action is asked for.
+            let from = if filter.action.is_some() {
+                "SELECT count(*) FROM pending AS p JOIN operations AS o ON o.id = p.id"
+            } else {
+                "SELECT count(*) FROM pending AS p"
+            };
+            let counts = pending_query(from, &filter)
                 .rows(conn, |row| row.get::<_, i64>(0))
                 .context("counting pending operations")?;
             Ok(counts.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
@@ -274,9 +293,9 @@ impl Queue for SqliteStore {
     async fn pending_operation(&self, id: OperationId) -> Result<Option<PendingOperation>> {
         self.call(move |conn| {
             conn.prepare_cached(concat!(
-                "SELECT id, ",
+                "SELECT ",
                 operation_columns!(),
-                " FROM pending WHERE id = ?1"
+                " FROM pending AS p JOIN operations AS o ON o.id = p.id WHERE p.id = ?1"
             ))
             .and_then(|mut select| {
                 select
@@ -295,11 +314,16 @@ impl Queue for SqliteStore {
             let at = Time(now());
             let deleted = Outcome::new(OutcomeCode::Deleted);
             let mut report = DeleteReport::default();
+            let mut settle = Settle::new(tx, &by, at)?;
+            let mut delete = tx
+                .prepare_cached("DELETE FROM pending WHERE id = ?1")
+                .context("deleting pending operations")?;
             for id in ids {
-                if settle(tx, id.0, &deleted, &by, at)? {
-                    tx.prepare_cached("DELETE FROM pending WHERE id = ?1")
-                        .and_then(|mut delete| delete.execute([id.0]))
-                        .context("deleting a pending operation")?;
+                let removed = delete
+                    .execute([id.0])
+                    .context("deleting a pending operation")?;
+                if removed == 1 {
+                    settle.record(id.0, &deleted)?;
                     report.deleted.push(id);
                 } else {
                     report.not_pending.push(id);

@@ -146,12 +146,21 @@ pub(crate) fn rule(row: &Row<'_>) -> rusqlite::Result<LoanRule> {
     })
 }
 
-/// The columns of an operation, shared by `pending` (after `id`) and
-/// `history` (after `operation`).
-macro_rules! operation_columns {
+/// The columns of the `operations` table after `id`, to write them.
+macro_rules! operation_fields {
     () => {
         "upload, enqueued_at, fingerprint, action, time, cardnumber, barcode, amount, \
          due_date, due_at, userid, branch, workstation, source_kind, source_text, source_line"
+    };
+}
+pub(crate) use operation_fields;
+
+/// The columns [`pending`] reads, from `operations` named `o`.
+macro_rules! operation_columns {
+    () => {
+        "o.id, o.upload, o.enqueued_at, o.fingerprint, o.action, o.time, o.cardnumber, \
+         o.barcode, o.amount, o.due_date, o.due_at, o.userid, o.branch, o.workstation, \
+         o.source_kind, o.source_text, o.source_line"
     };
 }
 pub(crate) use operation_columns;
@@ -159,7 +168,7 @@ pub(crate) use operation_columns;
 /// How many columns [`pending`] reads.
 pub(crate) const PENDING_WIDTH: usize = 17;
 
-/// The operation id, then [`operation_columns!`], from column `start`.
+/// An operation, from [`operation_columns!`] at column `start` on.
 pub(crate) fn pending(row: &Row<'_>, start: usize) -> rusqlite::Result<PendingOperation> {
     let at = |i: usize| start + i;
     let due = match (

@@ -9,6 +9,7 @@ use koc_core::{Error, Result};
 use rusqlite::{Connection, ErrorCode, Transaction, TransactionBehavior};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::checkpoint::Checkpointer;
 use crate::error::Context;
 use crate::options::SqliteOptions;
 use crate::schema;
@@ -29,6 +30,8 @@ pub(crate) type Conn = OwnedMutexGuard<Connection>;
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     path: Option<Arc<Path>>,
+    /// For a file: checkpoints in the background.
+    checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -61,10 +64,18 @@ impl SqliteStore {
     pub async fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore> {
         let path: PathBuf = path.as_ref().to_owned();
         let opened = path.clone();
-        let conn = tokio::task::spawn_blocking(move || connect(Some(&opened), &options))
-            .await
-            .map_err(|e| Error::database("opening the database", e))??;
-        Ok(SqliteStore::new(conn, Some(path.into())))
+        let (conn, checkpointer) = tokio::task::spawn_blocking(move || {
+            let conn = connect(Some(&opened), &options)?;
+            let checkpointer = Checkpointer::start(&conn, &opened, options.checkpoint_pages)?;
+            Ok::<_, Error>((conn, checkpointer))
+        })
+        .await
+        .map_err(|e| Error::database("opening the database", e))??;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+            path: Some(path.into()),
+            checkpointer: Some(Arc::new(checkpointer)),
+        })
     }
 
     /// A new, empty store in memory, gone when the last clone is dropped.
@@ -85,14 +96,11 @@ impl SqliteStore {
         let conn = tokio::task::spawn_blocking(move || connect(None, &options))
             .await
             .map_err(|e| Error::database("opening the database", e))??;
-        Ok(SqliteStore::new(conn, None))
-    }
-
-    fn new(conn: Connection, path: Option<Arc<Path>>) -> SqliteStore {
-        SqliteStore {
+        Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
-            path,
-        }
+            path: None,
+            checkpointer: None,
+        })
     }
 
     /// The database file; `None` in memory.
@@ -125,9 +133,17 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let conn = self.lock().await;
+        let checkpointer = self.checkpointer.clone();
         let (_conn, out) = blocking(conn, move |conn| {
-            end_abandoned_transaction(conn)?;
-            work(conn)
+            restore(conn)?;
+            if let Some(checkpointer) = &checkpointer {
+                checkpointer.before();
+            }
+            let out = work(conn);
+            if let Some(checkpointer) = &checkpointer {
+                checkpointer.after(conn);
+            }
+            out
         })
         .await?;
         out
@@ -167,14 +183,27 @@ where
     .map_err(|e| Error::database("the SQLite worker thread failed", e))
 }
 
-/// A transaction left open by a task that was cancelled between two steps
-/// of a dry run is rolled back before the connection serves anyone else.
-pub(crate) fn end_abandoned_transaction(conn: &Connection) -> Result<()> {
+/// Puts the connection back as every call expects it: a transaction left
+/// open by a dry run that was abandoned is rolled back, and foreign keys,
+/// which processing turns off, are on.
+pub(crate) fn restore(conn: &Connection) -> Result<()> {
     if !conn.is_autocommit() {
         conn.execute_batch("ROLLBACK")
             .context("rolling back an abandoned transaction")?;
     }
-    Ok(())
+    foreign_keys(conn, true)
+}
+
+/// Turns foreign key checks on or off (outside a transaction only).
+pub(crate) fn foreign_keys(conn: &Connection, on: bool) -> Result<()> {
+    let sql = if on {
+        "PRAGMA foreign_keys = ON"
+    } else {
+        "PRAGMA foreign_keys = OFF"
+    };
+    conn.prepare_cached(sql)
+        .and_then(|mut pragma| pragma.execute([]).map(|_| ()))
+        .context("setting foreign key checks")
 }
 
 /// Opens and sets up a connection: checks that the file is an SQLite

@@ -8,15 +8,6 @@
 --   money   INTEGER millionths of the currency unit (koc_core::Money).
 -- Card numbers and barcodes are the keys other tables refer to.
 
-CREATE TABLE koc_counters (
-    name  TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-) WITHOUT ROWID;
-
--- The last operation id given: ids are never reused, even once their
--- operation has left the queue.
-INSERT INTO koc_counters (name, value) VALUES ('operation', 0);
-
 CREATE TABLE patrons (
     cardnumber       TEXT PRIMARY KEY CHECK (cardnumber <> ''),
     userid           TEXT UNIQUE,
@@ -137,11 +128,13 @@ CREATE TABLE uploads (
     created_at INTEGER NOT NULL
 );
 
--- The pending queue. Processing order is (time, id).
+-- Every operation ever enqueued, as uploaded; never deleted, so an id is
+-- never given twice. The fingerprint is unique: the same operation cannot be
+-- enqueued again, pending or processed.
 --   due_date / due_at: the due date chosen offline, as a day or a time.
 --   source_kind 'file': source_text is the file name, source_line the line;
 --   'request': source_text is the detail; 'json': the source as JSON.
-CREATE TABLE pending (
+CREATE TABLE operations (
     id          INTEGER PRIMARY KEY,
     upload      INTEGER NOT NULL REFERENCES uploads (id),
     enqueued_at INTEGER NOT NULL,
@@ -160,32 +153,24 @@ CREATE TABLE pending (
     source_text TEXT,
     source_line INTEGER
 );
+
+-- The pending queue: the operations waiting, with the keys they are found
+-- by. Processing order is (time, id).
+CREATE TABLE pending (
+    id      INTEGER PRIMARY KEY REFERENCES operations (id),
+    time    INTEGER NOT NULL,
+    branch  TEXT NOT NULL,
+    barcode TEXT
+);
 CREATE INDEX pending_order ON pending (time, id);
 CREATE INDEX pending_by_branch ON pending (branch, time, id);
 CREATE INDEX pending_by_barcode ON pending (barcode, time, id);
 
--- Operations that left the queue, with what became of them. An operation
--- requeued and processed again has several rows (same operation id and
--- fingerprint).
+-- What became of operations that left the queue: one row per processing
+-- (or deletion); an operation requeued and processed again has several.
 CREATE TABLE history (
     id           INTEGER PRIMARY KEY,
-    operation    INTEGER NOT NULL,
-    upload       INTEGER NOT NULL REFERENCES uploads (id),
-    enqueued_at  INTEGER NOT NULL,
-    fingerprint  TEXT NOT NULL,
-    action       TEXT NOT NULL,
-    time         INTEGER NOT NULL,
-    cardnumber   TEXT,
-    barcode      TEXT,
-    amount       INTEGER,
-    due_date     INTEGER,
-    due_at       INTEGER,
-    userid       TEXT NOT NULL,
-    branch       TEXT NOT NULL,
-    workstation  TEXT,
-    source_kind  TEXT NOT NULL,
-    source_text  TEXT,
-    source_line  INTEGER,
+    operation    INTEGER NOT NULL REFERENCES operations (id),
     outcome      TEXT NOT NULL,
     message      TEXT NOT NULL,
     -- A JSON array of {"code", "message"}; NULL when there is none.
@@ -196,6 +181,5 @@ CREATE TABLE history (
     processed_at INTEGER NOT NULL,
     requeued_at  INTEGER
 );
-CREATE INDEX history_by_fingerprint ON history (fingerprint);
 CREATE INDEX history_by_operation ON history (operation);
 CREATE INDEX history_failed ON history (id) WHERE failed = 1 AND requeued_at IS NULL;

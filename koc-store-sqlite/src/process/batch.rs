@@ -20,7 +20,7 @@ use super::Cursor;
 use crate::circulation::{UPSERT_LOAN, loan_params};
 use crate::codec::{Cash, Time, count, kind_code, time};
 use crate::error::Context;
-use crate::history::{now, settle};
+use crate::history::{Settle, now};
 use crate::rows::{
     self, account_line_columns, hold_columns, item_columns, loan_columns, operation_columns,
     patron_columns,
@@ -53,19 +53,29 @@ pub(crate) fn process(
     apply(conn, &decisions.effects)?;
     let at = Time(now());
     let mut results = Vec::with_capacity(batch.len());
+    let mut settle = Settle::new(conn, &plan.user, at)?;
     for (pending, outcome) in batch.into_iter().zip(decisions.outcomes) {
-        if !settle(conn, pending.id.0, &outcome, &plan.user, at)? {
-            return Err(Error::Database {
-                message: format!("operation {} left the queue during its batch", pending.id),
-                source: None,
-            });
-        }
+        settle.record(pending.id.0, &outcome)?;
         results.push(ProcessedOperation { pending, outcome });
     }
+    drop(settle);
     let ids = array(results.iter().map(|r| Value::Integer(r.pending.id.0)));
-    conn.prepare_cached(DELETE_PROCESSED)
+    let removed = conn
+        .prepare_cached(DELETE_PROCESSED)
         .and_then(|mut delete| delete.execute([ids]))
         .context("removing processed operations from the queue")?;
+    if removed != results.len() {
+        // Cannot happen inside the batch's write transaction; if it did,
+        // committing would record operations that were not pending.
+        return Err(Error::Database {
+            message: format!(
+                "{} of the {} operations of the batch left the queue while it was processed",
+                results.len().saturating_sub(removed),
+                results.len()
+            ),
+            source: None,
+        });
+    }
     Ok(Some(results))
 }
 
@@ -78,29 +88,33 @@ fn texts<'a>(values: impl Iterator<Item = &'a String>) -> Rc<Vec<Value>> {
 }
 
 pub(crate) const PENDING_AFTER: &str = concat!(
-    "SELECT id, ",
+    "SELECT ",
     operation_columns!(),
-    " FROM pending WHERE time >= ?1 AND (time > ?1 OR id > ?2) ORDER BY time, id LIMIT ?3"
+    " FROM pending AS p JOIN operations AS o ON o.id = p.id
+     WHERE p.time >= ?1 AND (p.time > ?1 OR p.id > ?2) ORDER BY p.time, p.id LIMIT ?3"
 );
 
 pub(crate) const PENDING_AFTER_IN_BRANCH: &str = concat!(
-    "SELECT id, ",
+    "SELECT ",
     operation_columns!(),
-    " FROM pending WHERE branch = ?4 AND time >= ?1 AND (time > ?1 OR id > ?2) \
-     ORDER BY time, id LIMIT ?3"
+    " FROM pending AS p JOIN operations AS o ON o.id = p.id
+     WHERE p.branch = ?4 AND p.time >= ?1 AND (p.time > ?1 OR p.id > ?2)
+     ORDER BY p.time, p.id LIMIT ?3"
 );
 
 pub(crate) const PENDING_CHOSEN: &str = concat!(
-    "SELECT id, ",
+    "SELECT ",
     operation_columns!(),
-    " FROM pending WHERE id IN rarray(?1) ORDER BY time, id"
+    " FROM pending AS p JOIN operations AS o ON o.id = p.id
+     WHERE p.id IN rarray(?1) ORDER BY p.time, p.id"
 );
 
 // `+branch`: look the chosen ids up, rather than read all of the branch.
 pub(crate) const PENDING_CHOSEN_IN_BRANCH: &str = concat!(
-    "SELECT id, ",
+    "SELECT ",
     operation_columns!(),
-    " FROM pending WHERE id IN rarray(?1) AND +branch = ?2 ORDER BY time, id"
+    " FROM pending AS p JOIN operations AS o ON o.id = p.id
+     WHERE p.id IN rarray(?1) AND +p.branch = ?2 ORDER BY p.time, p.id"
 );
 
 /// The next operations in processing order: after the cursor's position,
@@ -240,9 +254,21 @@ fn load(conn: &Connection, batch: &[PendingOperation], with_earlier: bool) -> Re
     let cards = texts(keys.cards.iter());
     let barcodes = texts(keys.barcodes.iter());
 
-    // A card may also be a username: patrons by either.
-    for sql in [LOAD_PATRONS_BY_CARD, LOAD_PATRONS_BY_USERID] {
-        each_row(conn, sql, [&cards], |row| {
+    each_row(conn, LOAD_PATRONS_BY_CARD, [&cards], |row| {
+        state.add_patron(rows::patron(row)?);
+        Ok(())
+    })?;
+    // A card may also be a username (Koha's fallback). Where a card number
+    // matched, the engine never looks further, so only the others are
+    // looked up as usernames.
+    let unmatched: Vec<&String> = keys
+        .cards
+        .iter()
+        .filter(|card| !state.patrons.contains_key(*card))
+        .collect();
+    if !unmatched.is_empty() {
+        let unmatched = texts(unmatched.into_iter());
+        each_row(conn, LOAD_PATRONS_BY_USERID, [unmatched], |row| {
             state.add_patron(rows::patron(row)?);
             Ok(())
         })?;

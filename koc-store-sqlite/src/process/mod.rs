@@ -15,7 +15,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::SqliteStore;
 use crate::error::Context;
 use crate::rows;
-use crate::store::{Conn, blocking, end_abandoned_transaction};
+use crate::store::{Conn, blocking, foreign_keys, restore};
 use batch::Plan;
 
 /// Where a run is: after a position in processing order, or at an index
@@ -119,10 +119,10 @@ impl Drop for DryRun {
         if let Some(conn) = self.conn.take() {
             match tokio::runtime::Handle::try_current() {
                 Ok(runtime) => {
-                    runtime.spawn_blocking(move || end_abandoned_transaction(&conn));
+                    runtime.spawn_blocking(move || restore(&conn));
                 }
                 Err(_) => {
-                    let _ = end_abandoned_transaction(&conn);
+                    let _ = restore(&conn);
                 }
             }
         }
@@ -152,6 +152,11 @@ impl SqliteStore {
             let policy = policy.clone();
             let (moved, results) = self
                 .call(move |conn| {
+                    // Every row a batch writes refers to patrons and items it
+                    // loaded in the same transaction: checking each reference
+                    // again would only cost time. (`restore` turns them on
+                    // again before the next call.)
+                    foreign_keys(conn, false)?;
                     let tx = conn
                         .transaction_with_behavior(TransactionBehavior::Immediate)
                         .context("starting a batch")?;
@@ -183,7 +188,7 @@ impl SqliteStore {
             conn: Some(self.lock().await),
         };
         let decided = dry_batches(&mut dry, run, plan, observer, summary).await;
-        let rolled_back = dry.step(|conn| end_abandoned_transaction(conn)).await;
+        let rolled_back = dry.step(|conn| restore(conn)).await;
         // Rolled back: nothing left for `Drop` to do.
         dry.conn = None;
         decided.and(rolled_back)
@@ -205,7 +210,8 @@ async fn dry_batches(
         not_pending,
     } = dry
         .step(move |conn| {
-            end_abandoned_transaction(conn)?;
+            restore(conn)?;
+            foreign_keys(conn, false)?;
             conn.execute_batch("BEGIN IMMEDIATE")
                 .context("starting a dry run")?;
             start(conn, policy, &selection)
