@@ -103,7 +103,7 @@ pub(crate) fn parse_line_cached<'a>(
 /// accepts, the result is exactly [`parse_any`]'s (a property test checks
 /// it).
 #[inline(always)]
-fn parse_plain<'a>(
+pub(crate) fn parse_plain<'a>(
     line: &'a [u8],
     position: Position,
     dates: &mut DateCache,
@@ -173,7 +173,9 @@ fn parse_plain<'a>(
 }
 
 /// Any line at all: the general parser, which every fault goes through.
-fn parse_any<'a>(line: &'a [u8], position: Position, dates: &mut DateCache) -> Line<'a> {
+#[cold]
+#[inline(never)]
+pub(crate) fn parse_any<'a>(line: &'a [u8], position: Position, dates: &mut DateCache) -> Line<'a> {
     let mut line = line;
     if position.line == 1 {
         if let Some(rest) = line.strip_prefix(BOM) {
@@ -266,10 +268,19 @@ impl<'a> Iterator for Lines<'a> {
         };
         self.offset += consumed;
         if line.len() > self.config.max_line_length {
-            let error = line_too_long(position, line.len() as u64, &self.config);
-            return Some(Line::Error(error));
+            return Some(Line::Error(line_too_long(
+                position,
+                line.len() as u64,
+                &self.config,
+            )));
         }
-        Some(parse_line_cached(line, position, &mut self.dates))
+        // As `parse_line_cached`, spelt out so that the record of the fast
+        // path is written straight into the result (a common exit made the
+        // compiler assemble it on the stack and copy it, which stalled).
+        if let Some(record) = parse_plain(line, position, &mut self.dates) {
+            return Some(Line::Transaction(record));
+        }
+        Some(parse_any(line, position, &mut self.dates))
     }
 }
 

@@ -21,7 +21,7 @@
 use std::io::{self, BufRead};
 
 use crate::owned::OwnedLine;
-use crate::parse::{line_too_long, parse_line_cached};
+use crate::parse::{line_too_long, parse_any, parse_line_cached, parse_plain};
 use crate::timestamp::DateCache;
 use crate::{Line, ParserConfig, Position};
 
@@ -212,7 +212,12 @@ impl<R: BufRead> Reader<R> {
         };
         self.offset += end as u64 + 1;
         self.lent = end + 1;
-        Ok(Some(parse_line_cached(line, position, &mut self.dates)))
+        // As `parse_line_cached`, spelt out so that the record of the fast
+        // path is written straight into the result (see `Lines::next`).
+        if let Some(record) = parse_plain(line, position, &mut self.dates) {
+            return Ok(Some(Line::Transaction(record)));
+        }
+        Ok(Some(parse_any(line, position, &mut self.dates)))
     }
 
     /// An iterator of owned lines, for when borrowing is in the way. Each
