@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use chrono::{Duration, NaiveDateTime};
-use koc_core::{Action, Item, Money, NewDebt, Operation, Patron, Source};
+use koc_core::{Action, Item, LoanRule, Money, NewDebt, NewHold, Operation, Patron, Source};
 
 /// xorshift64*: small, fast, and the same everywhere.
 pub struct Random(u64);
@@ -93,6 +93,34 @@ pub fn debts(patrons: usize) -> Vec<NewDebt> {
             created_at: start() - Duration::days(30),
         })
         .collect()
+}
+
+/// Holds on one item in fifty, by the patron whose number is the item's
+/// modulo the patrons, placed before the operations.
+pub fn holds(patrons: usize, items: usize) -> Vec<NewHold> {
+    (0..items)
+        .step_by(50)
+        .map(|n| NewHold {
+            barcode: barcode(n),
+            cardnumber: card(n % patrons),
+            placed_at: start() - Duration::days(2),
+        })
+        .collect()
+}
+
+/// Loan rules: 14 days, 7 for DVDs, 21 for students.
+pub fn rules() -> Vec<LoanRule> {
+    let rule = |category: Option<&str>, itemtype: Option<&str>, days: u32| LoanRule {
+        category: category.map(str::to_owned),
+        itemtype: itemtype.map(str::to_owned),
+        loan_days: days,
+        renewal_days: None,
+    };
+    vec![
+        rule(None, None, 14),
+        rule(None, Some("DVD"), 7),
+        rule(Some("ST"), None, 21),
+    ]
 }
 
 /// `count` operations, one every 250 ms from [`start`], for desks of two
