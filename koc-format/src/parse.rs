@@ -108,24 +108,42 @@ pub(crate) fn parse_plain<'a>(
     position: Position,
     dates: &mut DateCache,
 ) -> Option<Record<'a>> {
+    // A line has no LF, so the first line of `line` is all of it.
+    parse_plain_first(line, position, dates).map(|(record, _)| record)
+}
+
+/// [`parse_plain`] on the first line of `input` (up to its first LF or its
+/// end), finding the line end on the way, which saves the slice parser a
+/// search for it. Also returns the length of the line, LF excluded.
+#[inline(always)]
+pub(crate) fn parse_plain_first<'a>(
+    input: &'a [u8],
+    position: Position,
+    dates: &mut DateCache,
+) -> Option<(Record<'a>, usize)> {
     if position.line == 1 {
         return None;
     }
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let (stamp, rest) = line.split_first_chunk::<23>()?;
+    let (stamp, rest) = input.split_first_chunk::<23>()?;
     let (&b'\t', rest) = rest.split_first()? else {
         return None;
     };
     let timestamp = crate::timestamp::parse_desktop(stamp, dates)?.ok()?;
-    let (action, args) = if let Some(args) = rest.strip_prefix(b"issue\t") {
-        (Action::Issue, args)
-    } else if let Some(args) = rest.strip_prefix(b"return\t") {
-        (Action::Return, args)
-    } else if let Some(args) = rest.strip_prefix(b"payment\t") {
-        (Action::Payment, args)
+    let (action, command, rest) = if let Some(rest) = rest.strip_prefix(b"issue\t") {
+        (Action::Issue, 6, rest)
+    } else if let Some(rest) = rest.strip_prefix(b"return\t") {
+        (Action::Return, 7, rest)
+    } else if let Some(rest) = rest.strip_prefix(b"payment\t") {
+        (Action::Payment, 8, rest)
     } else {
         return None;
     };
+    // The timestamp and command hold no LF: the line ends at the first LF
+    // of the arguments.
+    let end = find_byte::<b'\n'>(rest).unwrap_or(rest.len());
+    let length = 24 + command + end;
+    let args = rest.get(..end)?;
+    let args = args.strip_suffix(b"\r").unwrap_or(args);
     // A field is plain when it is not empty and has no blank at either end.
     let plain = |field: &[u8]| match (field.first(), field.last()) {
         (Some(first), Some(last)) => !first.is_ascii_whitespace() && !last.is_ascii_whitespace(),
@@ -163,13 +181,14 @@ pub(crate) fn parse_plain<'a>(
             }
         }
     };
-    Some(Record {
+    let record = Record {
         position,
         timestamp,
         transaction,
         extra: None,
         missing_header: false,
-    })
+    };
+    Some((record, length))
 }
 
 /// Any line at all: the general parser, which every fault goes through.
@@ -257,6 +276,21 @@ impl<'a> Iterator for Lines<'a> {
 
     fn next(&mut self) -> Option<Line<'a>> {
         let rest = self.input.get(self.offset..).filter(|r| !r.is_empty())?;
+        // The fast path finds the line end itself; the record is written
+        // straight into the result (a shared exit with the general path
+        // made the compiler assemble it on the stack and copy it, which
+        // stalled).
+        let position = Position {
+            line: self.line + 1,
+            byte: self.offset as u64,
+        };
+        if let Some((record, length)) = parse_plain_first(rest, position, &mut self.dates) {
+            if length <= self.config.max_line_length {
+                self.line += 1;
+                self.offset += length + usize::from(rest.get(length) == Some(&b'\n'));
+                return Some(Line::Transaction(record));
+            }
+        }
         let (line, consumed) = match memchr::memchr(b'\n', rest) {
             Some(end) => (&rest[..end], end + 1),
             None => (rest, rest.len()),
@@ -273,12 +307,6 @@ impl<'a> Iterator for Lines<'a> {
                 line.len() as u64,
                 &self.config,
             )));
-        }
-        // As `parse_line_cached`, spelt out so that the record of the fast
-        // path is written straight into the result (a common exit made the
-        // compiler assemble it on the stack and copy it, which stalled).
-        if let Some(record) = parse_plain(line, position, &mut self.dates) {
-            return Some(Line::Transaction(record));
         }
         Some(parse_any(line, position, &mut self.dates))
     }
@@ -389,20 +417,26 @@ impl Iterator for Fields<'_> {
     }
 }
 
-/// The first TAB in `bytes`. Fields are short (5 to 25 bytes), where a
-/// word-at-a-time scan beats a call to `memchr`.
+/// The first TAB in `bytes`.
 #[inline(always)]
 fn find_tab(bytes: &[u8]) -> Option<usize> {
+    find_byte::<b'\t'>(bytes)
+}
+
+/// The first `BYTE` in `bytes`. Fields and lines are short (5 to 60
+/// bytes), where a word-at-a-time scan beats a call to `memchr`.
+#[inline(always)]
+pub(crate) fn find_byte<const BYTE: u8>(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    const TABS: u64 = ONES * b'\t' as u64;
+    let tabs: u64 = ONES * BYTE as u64;
     let mut chunks = bytes.chunks_exact(8);
     let mut offset = 0;
     for chunk in &mut chunks {
         let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
         // A byte of `x` is zero where `word` has a TAB; the lowest flagged
         // byte is exact (higher ones may be false alarms, and are ignored).
-        let x = word ^ TABS;
+        let x = word ^ tabs;
         let zero = x.wrapping_sub(ONES) & !x & HIGHS;
         if zero != 0 {
             return Some(offset + (zero.trailing_zeros() / 8) as usize);
@@ -412,7 +446,7 @@ fn find_tab(bytes: &[u8]) -> Option<usize> {
     chunks
         .remainder()
         .iter()
-        .position(|&b| b == b'\t')
+        .position(|&b| b == BYTE)
         .map(|i| offset + i)
 }
 
@@ -711,6 +745,19 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2048))]
+
+        #[test]
+        fn the_fast_path_finds_the_line_end(
+            line in koc_line(),
+            next in proptest::collection::vec(any::<u8>(), 0..30),
+        ) {
+            let mut input = line.clone();
+            input.push(b'\n');
+            input.extend(&next);
+            let first = parse_plain_first(&input, AT, &mut DateCache::default());
+            let alone = parse_plain(&line, AT, &mut DateCache::default());
+            prop_assert_eq!(first, alone.map(|record| (record, line.len())));
+        }
 
         #[test]
         fn the_fast_path_agrees_with_the_general_parser(line in koc_line()) {

@@ -21,7 +21,7 @@
 use std::io::{self, BufRead};
 
 use crate::owned::OwnedLine;
-use crate::parse::{line_too_long, parse_any, parse_line_cached, parse_plain};
+use crate::parse::{find_byte, line_too_long, parse_any, parse_line_cached, parse_plain};
 use crate::timestamp::DateCache;
 use crate::{Line, ParserConfig, Position};
 
@@ -154,7 +154,7 @@ impl<R: BufRead> Reader<R> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
                 Ok([]) => Step::End,
-                Ok(chunk) => match memchr::memchr(b'\n', chunk) {
+                Ok(chunk) => match find_byte::<b'\n'>(chunk) {
                     Some(end)
                         if !self.partial.started && !self.copy_next && (end as u64) <= max =>
                     {
