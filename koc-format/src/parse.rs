@@ -26,11 +26,17 @@
 //! test (in this file) checks that whatever it accepts, `parse_any` reads
 //! the same. Keep it that way: when in doubt, return `None`.
 //!
-//! The hot path is: one `memchr` for the line end (done by the caller), a
+//! The hot path of the slice parser is `parse_plain_first`, which also
+//! finds the line end (so there is no separate search for it): a
 //! fixed-position timestamp checked a word at a time, a prefix match on the
-//! command, a word-at-a-time search for TABs, and an ASCII check of the
-//! arguments. The last date built is kept (`DateCache`): building a
-//! `NaiveDate` costs more than all the rest of a timestamp.
+//! command, a word-at-a-time search for the LF and the TABs, and an ASCII
+//! check of the arguments. The reader finds line ends itself (a word at a
+//! time as well) and calls `parse_plain`. The last date and minute seen are
+//! kept (`DateCache`): building a `NaiveDate` costs more than all the rest
+//! of a timestamp. Both write the record of the fast path straight into
+//! their result: when a shared exit with the general path made the compiler
+//! assemble it on the stack and copy it out, the copy stalled (a wide load
+//! of narrow stores) and cost a fifth of the time.
 
 use crate::error::{ErrorKind, Field, LineError};
 use crate::record::{Action, Header, Line, Position, Record, Transaction};
@@ -454,12 +460,14 @@ pub(crate) fn find_byte<const BYTE: u8>(bytes: &[u8]) -> Option<usize> {
 ///
 /// The one `unsafe` block of the crate, for a measured need: on the
 /// benchmark's desktop-style file (2 million lines, see
-/// `benches/README.md`), `std::str::from_utf8` on each line's card number
-/// and barcode took 11% of the whole parse (80 ms of thread CPU time
-/// against 71 ms with this function), the difference between parsing 1.5×
-/// as fast as the `csv` crate, as the project asks, and 1.3×. Barcodes and
-/// card numbers are ASCII, which `is_ascii` checks a word at a time; anything
-/// else goes through `std::str::from_utf8`.
+/// `benches/README.md`), checking each line's card number and barcode with
+/// `std::str::from_utf8` took 15% of the whole parse (72 ms of thread CPU
+/// time against 61 ms with this function, best of 10 runs; the `csv` crate
+/// takes 110 ms), so that the parser was 1.5× as fast as `csv`, the
+/// project's bare minimum, instead of 1.8×; the streaming reader, 1.26×
+/// instead of 1.38×. Barcodes and card numbers are ASCII, which `is_ascii`
+/// checks a word at a time; anything else goes through `std::str::from_utf8`.
+/// To drop it, make this function `std::str::from_utf8(bytes).ok()`.
 #[inline(always)]
 #[allow(unsafe_code)]
 fn utf8(bytes: &[u8]) -> Option<&str> {
