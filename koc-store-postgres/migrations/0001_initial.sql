@@ -42,7 +42,7 @@ CREATE TABLE items (
     status        text NOT NULL DEFAULT 'available'
                   CHECK (status IN ('available', 'lost', 'withdrawn', 'notforloan', 'damaged')),
     last_seen     timestamp
-);
+) WITH (fillfactor = 90); -- room for processing's in-place (HOT) updates
 
 -- Open loans: at most one per item.
 CREATE TABLE loans (
@@ -53,13 +53,16 @@ CREATE TABLE loans (
     renewals        bigint NOT NULL DEFAULT 0 CHECK (renewals >= 0),
     last_renewed_at timestamp,
     branch          text
-);
+) WITH (fillfactor = 90);
 CREATE INDEX loans_cardnumber ON loans (cardnumber);
 
+-- Ended loans: a log, written only by processing from open loans (which
+-- reference existing patrons and items), so without foreign keys: their
+-- checks would lock a patron and an item row per returned loan.
 CREATE TABLE closed_loans (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    barcode         text NOT NULL REFERENCES items (barcode),
-    cardnumber      text NOT NULL REFERENCES patrons (cardnumber),
+    barcode         text NOT NULL,
+    cardnumber      text NOT NULL,
     issued_at       timestamp NOT NULL,
     due_at          timestamp NOT NULL,
     renewals        bigint NOT NULL CHECK (renewals >= 0),

@@ -86,6 +86,11 @@ impl PostgresOptions {
     /// [`Error::NotKocDatabase`] when the schema holds something else.
     pub async fn connect(self) -> Result<PostgresStore> {
         check_schema_name(&self.schema)?;
+        if !(self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")) {
+            return Err(Error::Invalid(
+                "not a PostgreSQL URL: expected postgres://... or postgresql://...".to_owned(),
+            ));
+        }
         let connect = PgConnectOptions::from_str(&self.url)
             .map_err(|e| Error::Invalid(format!("not a PostgreSQL URL: {e}")))?
             // Every connection sees the store's tables, and only them.

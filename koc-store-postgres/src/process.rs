@@ -185,10 +185,13 @@ impl PostgresStore {
         let mut state = BatchState::default();
 
         if !cards.is_empty() {
+            // By card number, then by username for the cards that are not
+            // card numbers (Koha's order; what the engine resolves). Joins
+            // on unnest keep the planner on the indexes however many keys.
             let rows = sqlx::query(concat!(
                 "SELECT ",
-                patron_columns!(),
-                " FROM patrons WHERE cardnumber = ANY($1) OR userid = ANY($1)"
+                patron_columns!("p."),
+                " FROM unnest($1::text[]) AS k(card) JOIN patrons p ON p.cardnumber = k.card"
             ))
             .bind(&cards)
             .fetch_all(&mut *conn)
@@ -197,14 +200,34 @@ impl PostgresStore {
             for row in &rows {
                 state.add_patron(rows::patron(row, 0)?);
             }
+            let others: Vec<&str> = cards
+                .iter()
+                .copied()
+                .filter(|c| !state.patrons.contains_key(*c))
+                .collect();
+            if !others.is_empty() {
+                let rows = sqlx::query(concat!(
+                    "SELECT ",
+                    patron_columns!("p."),
+                    " FROM unnest($1::text[]) AS k(userid) JOIN patrons p ON p.userid = k.userid"
+                ))
+                .bind(&others)
+                .fetch_all(&mut *conn)
+                .await
+                .doing("loading patrons")?;
+                for row in &rows {
+                    state.add_patron(rows::patron(row, 0)?);
+                }
+            }
         }
         if !state.patrons.is_empty() {
             let loaded: Vec<&str> = state.patrons.keys().map(String::as_str).collect();
             let rows = sqlx::query(concat!(
                 "SELECT ",
-                account_line_columns!(),
-                " FROM account_lines WHERE cardnumber = ANY($1) AND kind = 'debit' \
-                 AND outstanding > 0 ORDER BY created_at, id"
+                account_line_columns!("a."),
+                " FROM unnest($1::text[]) AS k(card) JOIN account_lines a \
+                 ON a.cardnumber = k.card AND a.kind = 'debit' AND a.outstanding > 0 \
+                 ORDER BY a.created_at, a.id"
             ))
             .bind(&loaded)
             .fetch_all(&mut *conn)
@@ -220,8 +243,8 @@ impl PostgresStore {
                 item_columns!("i."),
                 ", ",
                 loan_columns!("l."),
-                " FROM items i LEFT JOIN loans l ON l.barcode = i.barcode \
-                 WHERE i.barcode = ANY($1)"
+                " FROM unnest($1::text[]) AS k(barcode) JOIN items i ON i.barcode = k.barcode \
+                 LEFT JOIN loans l ON l.barcode = i.barcode"
             ))
             .bind(&barcodes)
             .fetch_all(&mut *conn)
@@ -235,9 +258,9 @@ impl PostgresStore {
             }
             let rows = sqlx::query(concat!(
                 "SELECT ",
-                hold_columns!(),
-                " FROM holds WHERE barcode = ANY($1) AND filled_at IS NULL \
-                 ORDER BY placed_at, id"
+                hold_columns!("h."),
+                " FROM unnest($1::text[]) AS k(barcode) JOIN holds h \
+                 ON h.barcode = k.barcode AND h.filled_at IS NULL ORDER BY h.placed_at, h.id"
             ))
             .bind(&barcodes)
             .fetch_all(&mut *conn)
@@ -249,9 +272,10 @@ impl PostgresStore {
             if with_earlier {
                 let ids: Vec<i64> = batch.iter().map(|p| p.id.0).collect();
                 let rows = sqlx::query(
-                    "SELECT DISTINCT ON (barcode) barcode, time, time_ns, id \
-                     FROM pending_operations WHERE barcode = ANY($1) AND id <> ALL($2) \
-                     ORDER BY barcode, time, time_ns, id",
+                    "SELECT DISTINCT ON (p.barcode) p.barcode, p.time, p.time_ns, p.id \
+                     FROM unnest($1::text[]) AS k(barcode) JOIN pending_operations p \
+                     ON p.barcode = k.barcode WHERE p.id <> ALL($2) \
+                     ORDER BY p.barcode, p.time, p.time_ns, p.id",
                 )
                 .bind(&barcodes)
                 .bind(&ids)

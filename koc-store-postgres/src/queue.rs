@@ -122,9 +122,11 @@ async fn known(
     fingerprints: &[String],
 ) -> Result<HashMap<String, DuplicateOf>> {
     let rows = sqlx::query(
-        "SELECT fingerprint, id, true FROM pending_operations WHERE fingerprint = ANY($1) \
+        "SELECT p.fingerprint, p.id, true FROM unnest($1::text[]) AS k(fingerprint) \
+         JOIN pending_operations p ON p.fingerprint = k.fingerprint \
          UNION ALL \
-         SELECT fingerprint, operation_id, false FROM history WHERE fingerprint = ANY($1)",
+         SELECT h.fingerprint, h.operation_id, false FROM unnest($1::text[]) AS k(fingerprint) \
+         JOIN history h ON h.fingerprint = k.fingerprint",
     )
     .bind(fingerprints)
     .fetch_all(conn)

@@ -25,8 +25,37 @@ where
 
 macro_rules! patron_columns {
     () => {
-        "cardnumber, userid, surname, firstname, category, branch, expiry, \
-         restricted_until, email, phone, address, city, date_of_birth"
+        $crate::rows::patron_columns!("")
+    };
+    ($p:literal) => {
+        concat!(
+            $p,
+            "cardnumber, ",
+            $p,
+            "userid, ",
+            $p,
+            "surname, ",
+            $p,
+            "firstname, ",
+            $p,
+            "category, ",
+            $p,
+            "branch, ",
+            $p,
+            "expiry, ",
+            $p,
+            "restricted_until, ",
+            $p,
+            "email, ",
+            $p,
+            "phone, ",
+            $p,
+            "address, ",
+            $p,
+            "city, ",
+            $p,
+            "date_of_birth"
+        )
     };
 }
 pub(crate) use patron_columns;
@@ -141,8 +170,27 @@ pub(crate) fn maybe_loan(row: &PgRow, at: usize) -> Result<Option<Loan>> {
 
 macro_rules! account_line_columns {
     () => {
-        "id, cardnumber, kind, (amount * 1000000)::bigint, \
-         (outstanding * 1000000)::bigint, description, created_at, operation_id"
+        $crate::rows::account_line_columns!("")
+    };
+    ($p:literal) => {
+        concat!(
+            $p,
+            "id, ",
+            $p,
+            "cardnumber, ",
+            $p,
+            "kind, (",
+            $p,
+            "amount * 1000000)::bigint, (",
+            $p,
+            "outstanding * 1000000)::bigint, ",
+            $p,
+            "description, ",
+            $p,
+            "created_at, ",
+            $p,
+            "operation_id"
+        )
     };
 }
 pub(crate) use account_line_columns;
@@ -167,7 +215,21 @@ pub(crate) fn account_line(row: &PgRow) -> Result<AccountLine> {
 
 macro_rules! hold_columns {
     () => {
-        "id, barcode, cardnumber, placed_at, filled_at"
+        $crate::rows::hold_columns!("")
+    };
+    ($p:literal) => {
+        concat!(
+            $p,
+            "id, ",
+            $p,
+            "barcode, ",
+            $p,
+            "cardnumber, ",
+            $p,
+            "placed_at, ",
+            $p,
+            "filled_at"
+        )
     };
 }
 pub(crate) use hold_columns;
