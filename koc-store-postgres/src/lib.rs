@@ -1,6 +1,101 @@
-//! The koc store on PostgreSQL.
+//! The koc store on PostgreSQL: the pending queue of offline circulation
+//! operations, its history and the library's circulation data on a server
+//! that many desks, processes and machines share.
 //!
-//! TODO: overview and example.
+//! [`PostgresStore`] implements the store contract of [`koc_core`]
+//! ([`Queue`](koc_core::Queue), [`History`](koc_core::History),
+//! [`Circulation`](koc_core::Circulation), [`Processor`](koc_core::Processor))
+//! and passes its whole conformance suite, so it behaves as the in-memory
+//! and SQLite stores do.
+//!
+//! # Example
+//!
+//! Connect, load a patron and an item, queue a check-out recorded during
+//! the outage, and process the queue:
+//!
+//! ```no_run
+//! use koc_core::{
+//!     Action, Circulation, Item, Operation, Patron, ProcessRun, ProcessedOperation, Processor,
+//!     Queue, Source,
+//! };
+//! use koc_store_postgres::{PostgresOptions, PostgresStore};
+//!
+//! # async fn example() -> Result<(), koc_core::Error> {
+//! // The tables live in the schema `library_cpl`, created on first use.
+//! let store: PostgresStore = PostgresOptions::new("postgres://koc@localhost/koc")
+//!     .schema("library_cpl")
+//!     .connect()
+//!     .await?;
+//!
+//! store.upsert_patrons(&[Patron::new("23529001000463", "Doe")]).await?;
+//! store.upsert_items(&[Item::new("31000000123456", "The Left Hand of Darkness")]).await?;
+//!
+//! let checkout = Operation {
+//!     action: Action::Issue,
+//!     time: "2026-07-22T10:15:30".parse().expect("a time"),
+//!     cardnumber: Some("23529001000463".into()),
+//!     barcode: Some("31000000123456".into()),
+//!     amount: None,
+//!     due: None,
+//!     userid: "admin".into(),
+//!     branch: "CPL".into(),
+//!     workstation: Some("desk-1".into()),
+//!     source: Source::Request { detail: None },
+//! };
+//! let report = store.enqueue(None, &[checkout]).await?;
+//! println!("queued {} operation(s)", report.added.len());
+//!
+//! // Any number of processes may run this at once: they take turns, batch
+//! // by batch, and never apply an operation twice.
+//! let mut print = |batch: &[ProcessedOperation]| {
+//!     for result in batch {
+//!         println!("{}: {}", result.pending.id, result.outcome.message);
+//!     }
+//! };
+//! let summary = store.process(&ProcessRun::all("admin"), &mut print).await?;
+//! println!("{} processed", summary.processed);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Schemas and migrations
+//!
+//! A store keeps all its tables in one schema ([`DEFAULT_SCHEMA`] unless
+//! [`PostgresOptions::schema`] says otherwise), so several libraries, or
+//! tests running in parallel, can share one server. Connecting creates the
+//! schema when it is missing and applies the migrations it lacks, recorded in
+//! its `koc_migrations` table, in one transaction under an advisory lock. A
+//! schema made by a newer koc is refused
+//! ([`Error::SchemaTooNew`](koc_core::Error::SchemaTooNew)); a schema
+//! holding other tables is not touched
+//! ([`Error::NotKocDatabase`](koc_core::Error::NotKocDatabase)).
+//!
+//! # Processing
+//!
+//! Each batch of [`ProcessRun::batch_size`](koc_core::ProcessRun) operations
+//! is one transaction that begins with `pg_advisory_xact_lock` on the
+//! schema's queue lock, then takes the next pending operations in time
+//! order, loads what they touch with one query per kind, lets
+//! [`koc_core::Engine`] decide, and writes the effects and the history with
+//! one statement per kind. Processors on other connections, processes or
+//! machines wait for the lock, so batches never interleave; PostgreSQL
+//! releases it when the transaction ends, and when a processor's connection
+//! dies, so a crashed processor leaves its batch unapplied and the queue
+//! free. Deleting and requeuing take the same lock; enqueuing takes its own.
+//!
+//! A **dry run** is the whole run in one transaction rolled back at the end:
+//! its outcomes are exactly those a real run would give, nothing is written,
+//! and real processing waits until it ends.
+//!
+//! # Values
+//!
+//! Money is `numeric(28,6)` as Koha keeps it, exchanged as whole millionths
+//! so that nothing passes through floating point. Operation times keep
+//! their nanoseconds (PostgreSQL's `timestamp` keeps microseconds; the rest
+//! is kept beside it); times in the circulation data keep microseconds.
+//! Constraint violations (SQLSTATE 23505, 23503, 23502, 23514) come back as
+//! [`Error::Constraint`](koc_core::Error::Constraint) with the
+//! [`ConstraintKind`](koc_core::ConstraintKind) every store uses.
 
 mod circulation;
 mod codec;
