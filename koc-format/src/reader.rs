@@ -330,3 +330,64 @@ impl<R: BufRead> Iterator for OwnedLines<R> {
             .transpose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    /// A source that offers its bytes `chunk` at a time, like a slow file.
+    struct Chunked<'a> {
+        input: &'a [u8],
+        chunk: usize,
+    }
+
+    impl io::Read for Chunked<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.chunk.min(out.len()).min(self.input.len());
+            out[..n].copy_from_slice(&self.input[..n]);
+            self.input = &self.input[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn a_line_over_the_limit_is_never_buffered() {
+        let mut input = vec![b'x'; 10_000_000];
+        input.extend_from_slice(b"\n2026-07-22 10-16-02 000\treturn\t1\n");
+        let source = io::BufReader::with_capacity(
+            4096,
+            Chunked {
+                input: &input,
+                chunk: 1000,
+            },
+        );
+        let mut reader = Reader::with_config(source, ParserConfig::with_max_line_length(100));
+        let Some(Line::Error(error)) = reader.read_line().unwrap() else {
+            panic!("expected an error")
+        };
+        assert_eq!(error.kind, ErrorKind::LineTooLong);
+        assert!(error.detail.starts_with("10000000 bytes"), "{error}");
+        // The reader's own buffer never held more than the limit.
+        assert!(
+            reader.partial.buf.capacity() <= 200,
+            "{}",
+            reader.partial.buf.capacity()
+        );
+        assert!(matches!(
+            reader.read_line().unwrap(),
+            Some(Line::Transaction(_))
+        ));
+        assert_eq!(reader.read_line().unwrap(), None);
+        assert_eq!(reader.lines_read(), 2);
+        assert_eq!(reader.byte_offset(), input.len() as u64);
+    }
+
+    #[test]
+    fn into_inner_consumes_what_was_read() {
+        let input: &[u8] = b"2026-07-22 10-16-02 000\treturn\t1\nrest";
+        let mut reader = Reader::new(input);
+        assert!(reader.read_line().unwrap().is_some());
+        assert_eq!(reader.into_inner(), b"rest");
+    }
+}
