@@ -66,7 +66,7 @@ fn enqueue(
         ))
         .context("enqueuing operations")?;
     let mut queue = conn
-        .prepare_cached("INSERT INTO pending (id, time, branch, barcode) VALUES (?1, ?2, ?3, ?4)")
+        .prepare_cached("INSERT INTO pending (time, id, branch, barcode) VALUES (?1, ?2, ?3, ?4)")
         .context("enqueuing operations")?;
     let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(operations.len());
     for (index, (operation, fingerprint)) in operations.iter().zip(&fingerprints).enumerate() {
@@ -109,7 +109,7 @@ fn enqueue(
             ])
             .context("enqueuing an operation")?;
         queue
-            .execute((last_id, time, &operation.branch, &operation.barcode))
+            .execute((time, last_id, &operation.branch, &operation.barcode))
             .context("enqueuing an operation")?;
         report.added.push(OperationId(last_id));
     }
@@ -152,7 +152,10 @@ fn known_fingerprints<'f>(
             .collect::<Vec<_>>(),
     );
     let mut select = conn
-        .prepare_cached("SELECT id FROM pending WHERE id IN rarray(?1)")
+        .prepare_cached(
+            "SELECT o.id FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id
+             WHERE o.id IN rarray(?1)",
+        )
         .context(what)?;
     let pending = select
         .query_map([ids], |row| row.get::<_, i64>(0))
@@ -171,6 +174,14 @@ fn known_fingerprints<'f>(
     }
     Ok(known)
 }
+
+/// Whether operation `?1` is pending.
+pub(crate) const IS_PENDING: &str = "SELECT EXISTS (SELECT 1 FROM operations AS o
+     JOIN pending AS p ON p.time = o.time AND p.id = o.id WHERE o.id = ?1)";
+
+/// Removes operation `?1` from the queue.
+pub(crate) const DELETE_PENDING: &str =
+    "DELETE FROM pending WHERE time = (SELECT time FROM operations WHERE id = ?1) AND id = ?1";
 
 const PENDING_SELECT: &str = concat!(
     "SELECT ",
@@ -206,7 +217,7 @@ fn requeue(conn: &Connection, ids: &[OperationId]) -> Result<RequeueReport> {
     let mut report = RequeueReport::default();
     for &id in ids {
         let pending = conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM pending WHERE id = ?1)")
+            .prepare_cached(IS_PENDING)
             .and_then(|mut select| select.query_row([id.0], |row| row.get::<_, bool>(0)))
             .context("requeuing")?;
         if pending {
@@ -237,8 +248,8 @@ fn requeue(conn: &Connection, ids: &[OperationId]) -> Result<RequeueReport> {
             .and_then(|mut update| update.execute((entry, at)))
             .context("requeuing")?;
         conn.prepare_cached(
-            "INSERT INTO pending (id, time, branch, barcode)
-             SELECT id, time, branch, barcode FROM operations WHERE id = ?1",
+            "INSERT INTO pending (time, id, branch, barcode)
+             SELECT time, id, branch, barcode FROM operations WHERE id = ?1",
         )
         .and_then(|mut insert| insert.execute([id.0]))
         .context("requeuing")?;
@@ -255,7 +266,8 @@ impl Queue for SqliteStore {
         operations: &[Operation],
     ) -> Result<EnqueueReport> {
         let operations = operations.to_vec();
-        self.write("enqueuing operations", move |tx| {
+        // Each row refers to the upload or the operation just written.
+        self.write_checked_by_construction("enqueuing operations", move |tx| {
             enqueue(tx, upload, &operations)
         })
         .await
@@ -295,7 +307,8 @@ impl Queue for SqliteStore {
             conn.prepare_cached(concat!(
                 "SELECT ",
                 operation_columns!(),
-                " FROM pending AS p JOIN operations AS o ON o.id = p.id WHERE p.id = ?1"
+                " FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id \
+                 WHERE o.id = ?1"
             ))
             .and_then(|mut select| {
                 select
@@ -316,7 +329,7 @@ impl Queue for SqliteStore {
             let mut report = DeleteReport::default();
             let mut settle = Settle::new(tx, &by, at)?;
             let mut delete = tx
-                .prepare_cached("DELETE FROM pending WHERE id = ?1")
+                .prepare_cached(DELETE_PENDING)
                 .context("deleting pending operations")?;
             for id in ids {
                 let removed = delete

@@ -156,16 +156,43 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
+        self.call(move |conn| transaction(conn, what, work)).await
+    }
+
+    /// [`SqliteStore::write`] without foreign key checks, for writes whose
+    /// every reference holds by construction (rows written or read in the
+    /// same transaction): checking them again would only cost time.
+    pub(crate) async fn write_checked_by_construction<T, F>(
+        &self,
+        what: &'static str,
+        work: F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
         self.call(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .context(what)?;
-            let out = work(&tx)?;
-            tx.commit().context(what)?;
-            Ok(out)
+            // `restore` turns them on again before the next call.
+            foreign_keys(conn, false)?;
+            transaction(conn, what, work)
         })
         .await
     }
+}
+
+/// Runs `work` in one write transaction (`BEGIN IMMEDIATE`), committed if
+/// it returns `Ok`.
+pub(crate) fn transaction<T>(
+    conn: &mut Connection,
+    what: &str,
+    work: impl FnOnce(&Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .context(what)?;
+    let out = work(&tx)?;
+    tx.commit().context(what)?;
+    Ok(out)
 }
 
 /// Runs `work` with the connection on a blocking thread and hands the

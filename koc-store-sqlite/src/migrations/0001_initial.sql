@@ -155,16 +155,17 @@ CREATE TABLE operations (
 );
 
 -- The pending queue: the operations waiting, with the keys they are found
--- by. Processing order is (time, id).
+-- by. The table is in processing order, (time, id); an operation's time is
+-- in `operations` too, so it is found by id through there.
 CREATE TABLE pending (
-    id      INTEGER PRIMARY KEY REFERENCES operations (id),
     time    INTEGER NOT NULL,
+    id      INTEGER NOT NULL REFERENCES operations (id),
     branch  TEXT NOT NULL,
-    barcode TEXT
-);
-CREATE INDEX pending_order ON pending (time, id);
+    barcode TEXT,
+    PRIMARY KEY (time, id)
+) WITHOUT ROWID;
 CREATE INDEX pending_by_branch ON pending (branch, time, id);
-CREATE INDEX pending_by_barcode ON pending (barcode, time, id);
+CREATE INDEX pending_by_barcode ON pending (barcode, time, id) WHERE barcode IS NOT NULL;
 
 -- What became of operations that left the queue: one row per processing
 -- (or deletion); an operation requeued and processed again has several.

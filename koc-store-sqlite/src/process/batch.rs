@@ -105,16 +105,16 @@ pub(crate) const PENDING_AFTER_IN_BRANCH: &str = concat!(
 pub(crate) const PENDING_CHOSEN: &str = concat!(
     "SELECT ",
     operation_columns!(),
-    " FROM pending AS p JOIN operations AS o ON o.id = p.id
-     WHERE p.id IN rarray(?1) ORDER BY p.time, p.id"
+    " FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id
+     WHERE o.id IN rarray(?1) ORDER BY o.time, o.id"
 );
 
 // `+branch`: look the chosen ids up, rather than read all of the branch.
 pub(crate) const PENDING_CHOSEN_IN_BRANCH: &str = concat!(
     "SELECT ",
     operation_columns!(),
-    " FROM pending AS p JOIN operations AS o ON o.id = p.id
-     WHERE p.id IN rarray(?1) AND +p.branch = ?2 ORDER BY p.time, p.id"
+    " FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id
+     WHERE o.id IN rarray(?1) AND +p.branch = ?2 ORDER BY o.time, o.id"
 );
 
 /// The next operations in processing order: after the cursor's position,
@@ -172,13 +172,16 @@ fn next_batch(
 /// Which of `ids` are pending, in processing order.
 pub(crate) fn chosen(conn: &Connection, ids: &[OperationId]) -> Result<Vec<OperationId>> {
     let list = array(ids.iter().map(|id| Value::Integer(id.0)));
-    conn.prepare_cached("SELECT id FROM pending WHERE id IN rarray(?1) ORDER BY time, id")
-        .and_then(|mut select| {
-            select
-                .query_map([list], |row| row.get(0).map(OperationId))?
-                .collect()
-        })
-        .context("finding the chosen operations")
+    conn.prepare_cached(
+        "SELECT o.id FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id
+         WHERE o.id IN rarray(?1) ORDER BY o.time, o.id",
+    )
+    .and_then(|mut select| {
+        select
+            .query_map([list], |row| row.get(0).map(OperationId))?
+            .collect()
+    })
+    .context("finding the chosen operations")
 }
 
 pub(crate) const LOAD_PATRONS_BY_CARD: &str = concat!(
@@ -222,14 +225,15 @@ pub(crate) const LOAD_HOLDS: &str = concat!(
 );
 
 /// Per barcode, the earliest pending operation that is not in the batch.
-pub(crate) const LOAD_EARLIER: &str = "SELECT b.value, p.time, p.id FROM rarray(?1) AS b
-     JOIN pending AS p ON p.id = (
+pub(crate) const LOAD_EARLIER: &str = "SELECT b.value, o.time, o.id FROM rarray(?1) AS b
+     JOIN operations AS o ON o.id = (
          SELECT q.id FROM pending AS q
          WHERE q.barcode = b.value AND q.id NOT IN rarray(?2)
          ORDER BY q.time, q.id LIMIT 1
      )";
 
-pub(crate) const DELETE_PROCESSED: &str = "DELETE FROM pending WHERE id IN rarray(?1)";
+pub(crate) const DELETE_PROCESSED: &str = "DELETE FROM pending WHERE (time, id) IN
+     (SELECT time, id FROM operations WHERE id IN rarray(?1))";
 
 /// Runs `sql` with `params` and hands each row to `add`.
 fn each_row<P: rusqlite::Params>(

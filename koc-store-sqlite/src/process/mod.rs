@@ -10,7 +10,7 @@ use koc_core::{
     LoanPolicy, OperationId, ProcessObserver, ProcessRun, ProcessSummary, Processor, Result,
     RuleTable, Selection,
 };
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 use crate::SqliteStore;
 use crate::error::Context;
@@ -151,17 +151,10 @@ impl SqliteStore {
             let plan = plan.clone();
             let policy = policy.clone();
             let (moved, results) = self
-                .call(move |conn| {
-                    // Every row a batch writes refers to patrons and items it
-                    // loaded in the same transaction: checking each reference
-                    // again would only cost time. (`restore` turns them on
-                    // again before the next call.)
-                    foreign_keys(conn, false)?;
-                    let tx = conn
-                        .transaction_with_behavior(TransactionBehavior::Immediate)
-                        .context("starting a batch")?;
-                    let results = batch::process(&tx, &plan, &*policy, &mut cursor)?;
-                    tx.commit().context("committing a batch")?;
+                // Every row a batch writes refers to patrons and items it
+                // loaded in the same transaction.
+                .write_checked_by_construction("processing a batch", move |tx| {
+                    let results = batch::process(tx, &plan, &*policy, &mut cursor)?;
                     Ok((cursor, results))
                 })
                 .await?;
