@@ -49,8 +49,9 @@ fn datetime(day: u32, millis: u32) -> NaiveDateTime {
         .checked_add_days(chrono::Days::new(u64::from(day % 3_652_425)))
         .unwrap_or(first);
     let millis = millis % 86_400_000;
-    let time = NaiveTime::from_num_seconds_from_midnight_opt(millis / 1000, millis % 1000 * 1_000_000)
-        .expect("a valid time");
+    let time =
+        NaiveTime::from_num_seconds_from_midnight_opt(millis / 1000, millis % 1000 * 1_000_000)
+            .expect("a valid time");
     date.and_time(time)
 }
 
@@ -62,7 +63,10 @@ fuzz_target!(|input: Input| {
         match writer.write_header(&candidate) {
             Ok(()) => header = Some(candidate),
             Err(WriteError::Io(e)) => panic!("{e}"),
-            Err(_) => assert!(writer.get_ref().is_empty(), "a refused header leaves nothing"),
+            Err(_) => assert!(
+                writer.get_ref().is_empty(),
+                "a refused header leaves nothing"
+            ),
         }
     }
     let mut written = Vec::new();
@@ -76,7 +80,11 @@ fuzz_target!(|input: Input| {
             None => Timestamp::new(at),
         };
         let transaction = match &entry.kind {
-            Kind::Issue { cardnumber, barcode, due } => Transaction::Issue {
+            Kind::Issue {
+                cardnumber,
+                barcode,
+                due,
+            } => Transaction::Issue {
                 cardnumber,
                 barcode,
                 due: due.map(|(day, time)| match time {
@@ -101,7 +109,11 @@ fuzz_target!(|input: Input| {
         match writer.write_record(&record) {
             Ok(()) => written.push(record),
             Err(WriteError::Io(e)) => panic!("{e}"),
-            Err(_) => assert_eq!(writer.get_ref().len(), before, "a refused line leaves nothing"),
+            Err(_) => assert_eq!(
+                writer.get_ref().len(),
+                before,
+                "a refused line leaves nothing"
+            ),
         }
     }
     let bytes = writer.into_inner();
