@@ -146,19 +146,24 @@ impl PostgresStore {
                 }
                 query.fetch_all(&mut *conn).await
             }
-            Cursor::Ids { ids, next } => {
+            Cursor::Ids { ids, next } => loop {
+                // Chunks whose operations all left the queue meanwhile
+                // (another processor, a delete) are skipped, not the end.
                 let end = ids.len().min(next.saturating_add(size));
                 let chunk = ids.get(*next..end).unwrap_or_default();
                 *next = end;
-                sqlx::query(concat!(
+                let rows = sqlx::query(concat!(
                     "SELECT id, ",
                     operation_columns!(""),
                     " FROM pending_operations WHERE id = ANY($1) ORDER BY time, time_ns, id"
                 ))
                 .bind(chunk)
                 .fetch_all(&mut *conn)
-                .await
-            }
+                .await;
+                if !matches!(&rows, Ok(rows) if rows.is_empty()) || *next >= ids.len() {
+                    break rows;
+                }
+            },
         }
         .doing("taking the next batch")?;
         let batch = rows

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Sizes: `KOC_BENCH_OPS` (200 000), `KOC_BENCH_PATRONS` (100 000),
-//! `KOC_BENCH_ITEMS` (500 000).
+//! `KOC_BENCH_ITEMS` (500 000); operations per processing transaction:
+//! `KOC_BENCH_BATCH` (`koc_core::DEFAULT_BATCH_SIZE`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -339,7 +340,11 @@ async fn enqueue_and_process_throughput() {
         }
     };
     let summary = store
-        .process(&ProcessRun::all("bench"), &mut observer)
+        .process(
+            &ProcessRun::all("bench")
+                .batch_size(size("KOC_BENCH_BATCH", koc_core::DEFAULT_BATCH_SIZE)),
+            &mut observer,
+        )
         .await
         .unwrap();
     let process = start.elapsed();
