@@ -22,6 +22,8 @@ pub enum Field {
     DueDate,
     /// The fields after the expected ones.
     Extra,
+    /// The header line (line 1).
+    Header,
 }
 
 impl Field {
@@ -35,6 +37,7 @@ impl Field {
             Field::Amount => "amount",
             Field::DueDate => "due date",
             Field::Extra => "extra fields",
+            Field::Header => "header",
         }
     }
 }
@@ -64,6 +67,12 @@ pub enum ErrorKind {
     /// The line is not valid UTF-8. Old Windows stations may have written
     /// Windows-1252; such a line is reported, never silently re-decoded.
     InvalidUtf8,
+    /// A card number or barcode holds a control character (a carriage
+    /// return, an escape ...) between other characters. Koha strips CRs
+    /// anywhere and would then look up another barcode than the one written;
+    /// such a line is reported instead. Blanks and CRs around a field are
+    /// trimmed, as ever.
+    ControlCharacter(Field),
 }
 
 impl ErrorKind {
@@ -78,6 +87,7 @@ impl ErrorKind {
             ErrorKind::AmountNotPositive => "amount_not_positive",
             ErrorKind::LineTooLong => "line_too_long",
             ErrorKind::InvalidUtf8 => "invalid_utf8",
+            ErrorKind::ControlCharacter(_) => "control_character",
         }
     }
 }
@@ -115,6 +125,9 @@ impl LineError {
             }
             ErrorKind::LineTooLong => format!("line too long ({detail})"),
             ErrorKind::InvalidUtf8 => format!("invalid UTF-8 ({detail})"),
+            ErrorKind::ControlCharacter(field) => {
+                format!("a control character inside the {field}: {detail}")
+            }
         }
     }
 }

@@ -154,9 +154,12 @@ pub(crate) fn parse_plain_first<'a>(
     let length = 24 + command + end;
     let args = rest.get(..end)?;
     let args = args.strip_suffix(b"\r").unwrap_or(args);
-    // A field is plain when it is not empty and has no blank at either end.
+    // A field is plain when it is not empty, has no blank at either end and
+    // no control character inside.
     let plain = |field: &[u8]| match (field.first(), field.last()) {
-        (Some(first), Some(last)) => !first.is_ascii_whitespace() && !last.is_ascii_whitespace(),
+        (Some(first), Some(last)) => {
+            !first.is_ascii_whitespace() && !last.is_ascii_whitespace() && !has_control(field)
+        }
         _ => false,
     };
     // The timestamp and the command are ASCII, so the line is UTF-8 exactly
@@ -460,6 +463,28 @@ pub(crate) fn find_byte<const BYTE: u8>(bytes: &[u8]) -> Option<usize> {
         .map(|i| offset + i)
 }
 
+/// Whether `bytes` hold an ASCII control character (below 0x20, or DEL).
+/// Word at a time, as [`find_byte`]: fields are short.
+#[inline(always)]
+pub(crate) fn has_control(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).unwrap_or_default());
+        // A byte below 0x20 turns its high bit on in `word - 0x20…`, where
+        // `word` itself had it off; bytes of 0x80 and above are not ASCII
+        // and are left to the UTF-8 check.
+        let below = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        // DEL is 0x7F: its high bit turns on when 1 is added.
+        let del = (word ^ (ONES * 0x7F)).wrapping_sub(ONES) & !(word ^ (ONES * 0x7F)) & HIGHS;
+        if below | del != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b < 0x20 || b == 0x7F)
+}
+
 /// `bytes` as text, when they are UTF-8.
 ///
 /// The one `unsafe` block of the crate, for a measured need: on the
@@ -518,6 +543,14 @@ fn required<'a>(
             position,
             ErrorKind::MissingField(which),
             format!("{action} needs a {which}; it is {what}"),
+        ));
+    }
+    let bytes = fields.bytes(span);
+    if has_control(bytes) {
+        return Err(error(
+            position,
+            ErrorKind::ControlCharacter(which),
+            format!("{}", text_of(bytes).escape_debug()),
         ));
     }
     fields
@@ -655,6 +688,21 @@ fn parse_header(line: &[u8], position: Position) -> Line<'_> {
             ));
         }
     };
+    // A file with CR-only line ends (old Macs) is one long line: say so
+    // instead of reading its transactions as header fields.
+    if text
+        .split('\t')
+        .any(|field| has_control(field.trim().as_bytes()))
+    {
+        return Line::Error(error(
+            position,
+            ErrorKind::ControlCharacter(Field::Header),
+            format!(
+                "{} (koc reads LF or CRLF line ends; a CR alone does not end a line)",
+                text_of(&line[..line.len().min(80)]).escape_debug()
+            ),
+        ));
+    }
     let fields = text
         .split('\t')
         .map(str::trim)
@@ -673,6 +721,30 @@ mod tests {
     use proptest::prelude::*;
 
     const AT: Position = Position { line: 2, byte: 0 };
+
+    proptest! {
+        #[test]
+        fn has_control_is_exact(bytes in prop::collection::vec(any::<u8>(), 0..40)) {
+            let naive = bytes.iter().any(|&b| b < 0x20 || b == 0x7F);
+            prop_assert_eq!(has_control(&bytes), naive);
+        }
+    }
+
+    #[test]
+    fn has_control_at_every_position() {
+        for len in 1..20 {
+            for at in 0..len {
+                for control in [0x00, 0x09, 0x0B, 0x0D, 0x1F, 0x7F] {
+                    let mut bytes = vec![b'7'; len];
+                    bytes[at] = control;
+                    assert!(has_control(&bytes), "{bytes:?}");
+                }
+                let mut bytes = vec![0xC3; len];
+                bytes[at] = 0x20;
+                assert!(!has_control(&bytes), "{bytes:?}");
+            }
+        }
+    }
 
     #[test]
     fn the_fast_path_takes_the_desktop_tool_lines() {

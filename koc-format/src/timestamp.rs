@@ -165,21 +165,26 @@ impl From<NaiveDateTime> for Timestamp {
     }
 }
 
-/// Writes the desktop tool's form, `2026-07-22 10-15-30 123`, followed by
-/// ` +02:00` style offset only when the timestamp has one. Digits beyond the
-/// millisecond are not written.
+/// Writes the desktop tool's form, `2026-07-22 10-15-30 123`, or, when the
+/// timestamp has a zone offset, ISO 8601 with milliseconds and the offset
+/// (`2026-07-22T10:15:30.123+02:00`), so that what is written always parses
+/// back to the same timestamp (digits beyond the millisecond aside).
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {:03}",
-            self.datetime.format("%Y-%m-%d %H-%M-%S"),
-            self.millisecond()
-        )?;
-        if let Some(offset) = self.offset {
-            write!(f, " {offset}")?;
+        match self.offset {
+            None => write!(
+                f,
+                "{} {:03}",
+                self.datetime.format("%Y-%m-%d %H-%M-%S"),
+                self.millisecond()
+            ),
+            Some(offset) => write!(
+                f,
+                "{}.{:03}{offset}",
+                self.datetime.format("%Y-%m-%dT%H:%M:%S"),
+                self.millisecond()
+            ),
         }
-        Ok(())
     }
 }
 
@@ -699,6 +704,25 @@ mod tests {
                 None
             );
         }
+    }
+
+    #[test]
+    fn displays_what_parses_back() {
+        for text in [
+            "2026-07-22T08:15:30Z",
+            "2026-07-22T10:15:30.123+02:00",
+            "2026-07-22T03:15:30.5-0530",
+        ] {
+            let parsed = Timestamp::parse(text).unwrap();
+            let shown = parsed.to_string();
+            assert_eq!(
+                Timestamp::parse(&shown),
+                Ok(parsed),
+                "{text} shown as {shown}"
+            );
+        }
+        let utc = Timestamp::parse("2026-07-22T08:15:30Z").unwrap();
+        assert_eq!(utc.to_string(), "2026-07-22T08:15:30.000+00:00");
     }
 
     #[test]

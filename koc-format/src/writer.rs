@@ -20,7 +20,7 @@ pub enum WriteError {
     #[error(transparent)]
     Io(#[from] io::Error),
     /// A field cannot be written so that it reads back the same: a text field
-    /// that is blank, has blanks around it or holds a TAB, CR or LF; a
+    /// that is blank, has blanks around it or holds a control character; a
     /// timestamp or due date outside the years 0000 to 9999 or on a leap
     /// second; an offset with seconds; extra fields that would read as a due
     /// date. Nothing of the line was written.
@@ -263,8 +263,8 @@ impl<W: Write> Writer<W> {
         let bytes = text.as_bytes();
         let reason = if bytes.is_empty() {
             Some("it is blank")
-        } else if memchr::memchr3(b'\t', b'\r', b'\n', bytes).is_some() {
-            Some("it holds a TAB, CR or LF")
+        } else if crate::parse::has_control(bytes) {
+            Some("it holds a control character (TAB, CR, LF ...)")
         } else if bytes.trim_ascii().len() != bytes.len() {
             Some("it has blanks around it")
         } else {
@@ -322,8 +322,11 @@ fn invalid_header(value: &str, reason: &'static str) -> WriteError {
 }
 
 fn check_header_text(text: &str, key: bool) -> Result<(), WriteError> {
-    if text.contains(['\t', '\r', '\n']) {
-        return Err(invalid_header(text, "it holds a TAB, CR or LF"));
+    if crate::parse::has_control(text.as_bytes()) {
+        return Err(invalid_header(
+            text,
+            "it holds a control character (TAB, CR, LF ...)",
+        ));
     }
     if text.trim() != text {
         return Err(invalid_header(text, "it has blanks around it"));
@@ -521,8 +524,8 @@ mod tests {
         for (barcode, field_reason) in [
             ("", "it is blank"),
             (" 3100", "it has blanks around it"),
-            ("31\t00", "it holds a TAB, CR or LF"),
-            ("3100\r", "it holds a TAB, CR or LF"),
+            ("31\t00", "it holds a control character (TAB, CR, LF ...)"),
+            ("3100\r", "it holds a control character (TAB, CR, LF ...)"),
         ] {
             match writer.write_transaction(t, Transaction::Return { barcode }) {
                 Err(WriteError::InvalidField {

@@ -62,9 +62,9 @@ fn due() -> impl Strategy<Value = Option<DueDate>> {
 }
 
 /// Card numbers and barcodes as they may be: ASCII mostly, blanks inside,
-/// some Unicode, a vertical tab (which is not trimmed).
+/// some Unicode (control characters are refused: see the table tests).
 fn text() -> impl Strategy<Value = String> {
-    "[0-9A-Za-z][0-9A-Za-z é№/\u{b}-]{0,18}[0-9A-Za-z]|[0-9A-Za-z]"
+    "[0-9A-Za-z][0-9A-Za-z é№/-]{0,18}[0-9A-Za-z]|[0-9A-Za-z]"
 }
 
 fn transaction() -> impl Strategy<Value = OwnedTransaction> {
