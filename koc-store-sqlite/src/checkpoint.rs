@@ -10,13 +10,16 @@
 //!
 //! A WAL hook records how many frames the WAL holds after each commit; the
 //! store wakes the checkpointer once that passes
-//! [`SqliteOptions::checkpoint_pages`](crate::SqliteOptions::checkpoint_pages),
-//! and checkpoints itself, in the committing call, if the WAL has grown to
-//! four times that anyway (the checkpointer fell behind or failed).
+//! [`SqliteOptions::checkpoint_pages`](crate::SqliteOptions::checkpoint_pages).
+//! If the WAL has grown to twice that anyway (the writer outran the
+//! checkpointer), the committing call waits for the checkpointer and
+//! checkpoints itself, so that the WAL starts over: a WAL that only grows
+//! makes every page read slower.
 
 use std::cell::Cell;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use koc_core::{Error, Result};
 use rusqlite::Connection;
@@ -39,6 +42,8 @@ fn committed(_: &Wal, frames: std::ffi::c_int) -> rusqlite::Result<()> {
 pub(crate) struct Checkpointer {
     wake: SyncSender<()>,
     pages: i32,
+    /// Held while a checkpoint of this store runs, by either side.
+    running: Arc<Mutex<()>>,
 }
 
 impl Checkpointer {
@@ -47,14 +52,17 @@ impl Checkpointer {
     pub fn start(conn: &Connection, path: &Path, pages: u32) -> Result<Checkpointer> {
         let own = Connection::open(path).context("opening the checkpoint connection")?;
         let (wake, woken) = sync_channel(1);
+        let running = Arc::new(Mutex::new(()));
+        let theirs = running.clone();
         std::thread::Builder::new()
             .name("koc-sqlite-checkpoint".to_owned())
-            .spawn(move || checkpoint_when_woken(&own, &woken))
+            .spawn(move || checkpoint_when_woken(&own, &woken, &theirs))
             .map_err(|e| Error::database("starting the checkpoint thread", e))?;
         conn.wal_hook(Some(committed));
         Ok(Checkpointer {
             wake,
             pages: i32::try_from(pages.max(1)).unwrap_or(i32::MAX),
+            running,
         })
     }
 
@@ -70,7 +78,8 @@ impl Checkpointer {
         if frames < self.pages {
             return;
         }
-        if frames / 4 >= self.pages {
+        if frames / 2 >= self.pages {
+            let _running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
             // Failing here is no loss: the next commit tries again.
             let _ = checkpoint(conn);
             return;
@@ -88,11 +97,15 @@ fn checkpoint(conn: &Connection) -> rusqlite::Result<()> {
 
 /// Until the store is dropped (the sender with it), checkpoint each time
 /// woken, and once more at the end.
-fn checkpoint_when_woken(conn: &Connection, woken: &Receiver<()>) {
-    while woken.recv().is_ok() {
+fn checkpoint_when_woken(conn: &Connection, woken: &Receiver<()>, running: &Mutex<()>) {
+    let run = || {
+        let _running = running.lock().unwrap_or_else(PoisonError::into_inner);
         // A failed checkpoint (the file is busy being checkpointed by
         // another process ...) is retried at the next wake-up.
         let _ = checkpoint(conn);
+    };
+    while woken.recv().is_ok() {
+        run();
     }
-    let _ = checkpoint(conn);
+    run();
 }

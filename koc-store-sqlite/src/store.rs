@@ -263,9 +263,13 @@ fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
         "PRAGMA synchronous = {};
          PRAGMA foreign_keys = ON;
          PRAGMA cache_size = -{};
-         PRAGMA temp_store = MEMORY;",
+         PRAGMA temp_store = MEMORY;
+         PRAGMA journal_size_limit = {};",
         options.synchronous.pragma(),
-        options.cache_size_kib
+        options.cache_size_kib,
+        // Once the WAL starts over, a file grown far past the checkpoint
+        // size by one large transaction is cut back.
+        u64::from(options.checkpoint_pages).saturating_mul(4 * 4096)
     ))
     .context(&what)?;
     rusqlite::vtab::array::load_module(&conn).context(&what)?;

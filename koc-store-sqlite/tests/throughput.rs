@@ -9,7 +9,7 @@
 //!
 //! Settings: `KOC_PATRONS` (100 000), `KOC_ITEMS` (500 000), `KOC_OPS`
 //! (200 000), `KOC_BATCH` (operations per processing transaction, 2 000),
-//! `KOC_CHECKPOINT_PAGES` (16 384).
+//! `KOC_CHECKPOINT_PAGES` (16 384), `KOC_CACHE_MIB` (page cache, 64).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -35,6 +35,12 @@ async fn enqueue_and_process_throughput() {
     let count = setting("KOC_OPS", 200_000);
     let dir = tempfile::tempdir().unwrap();
     let mut options = SqliteOptions::default();
+    if let Some(mib) = std::env::var("KOC_CACHE_MIB")
+        .ok()
+        .and_then(|v| v.parse::<u32>().ok())
+    {
+        options = options.cache_size_kib(mib * 1024);
+    }
     if let Some(pages) = std::env::var("KOC_CHECKPOINT_PAGES")
         .ok()
         .and_then(|v| v.parse().ok())
