@@ -33,27 +33,28 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// "KOC1" in ASCII, so that `file(1)` and other tools can tell.
 pub const APPLICATION_ID: i32 = 0x4B4F_4331;
 
-/// Brings the database to [`SCHEMA_VERSION`], in one write transaction:
-/// concurrent openers wait for each other and the second finds the work done.
+/// Brings the database to [`SCHEMA_VERSION`]. A database already there is
+/// only read, so opening never waits for another connection's write; else
+/// the check and the migrations are one write transaction, so concurrent
+/// openers wait for each other and the second finds the work done.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), Error> {
+    {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .context("reading the schema")?;
+        check_application(&tx)?;
+        let found = current_version(&tx)?;
+        if found == SCHEMA_VERSION {
+            return Ok(());
+        }
+        refuse_newer(found)?;
+    }
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
-        .context("starting the schema check")?;
-    let application_id: i32 = tx
-        .query_row("PRAGMA application_id", [], |row| row.get(0))
-        .context("reading the application id")?;
-    if application_id != 0 && application_id != APPLICATION_ID {
-        return Err(Error::NotKocDatabase(format!(
-            "the SQLite database belongs to another program (application id {application_id:#x})"
-        )));
-    }
+        .context("starting the schema migration")?;
+    check_application(&tx)?;
     let found = current_version(&tx)?;
-    if found > SCHEMA_VERSION {
-        return Err(Error::SchemaTooNew {
-            found,
-            supported: SCHEMA_VERSION,
-        });
-    }
+    refuse_newer(found)?;
     if found == 0 {
         tx.execute_batch(&format!(
             "PRAGMA application_id = {APPLICATION_ID};
@@ -76,6 +77,30 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), Error> {
         .context("recording a schema migration")?;
     }
     tx.commit().context("committing the schema")
+}
+
+/// Refuses a schema newer than this code: never downgrade.
+fn refuse_newer(found: i64) -> Result<(), Error> {
+    if found > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a database marked as another program's.
+fn check_application(conn: &Connection) -> Result<(), Error> {
+    let application_id: i32 = conn
+        .query_row("PRAGMA application_id", [], |row| row.get(0))
+        .context("reading the application id")?;
+    if application_id != 0 && application_id != APPLICATION_ID {
+        return Err(Error::NotKocDatabase(format!(
+            "the SQLite database belongs to another program (application id {application_id:#x})"
+        )));
+    }
+    Ok(())
 }
 
 /// The version of the koc schema in the database; 0 for an empty database.

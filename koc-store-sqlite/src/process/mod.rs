@@ -15,7 +15,7 @@ use rusqlite::Connection;
 use crate::SqliteStore;
 use crate::error::Context;
 use crate::rows;
-use crate::store::{Conn, blocking, foreign_keys, restore};
+use crate::store::{Conn, foreign_keys, restore};
 use batch::Plan;
 
 /// Where a run is: after a position in processing order, or at an index
@@ -86,45 +86,37 @@ fn start(
 }
 
 /// The connection of a dry run, whose transaction is rolled back however
-/// the run ends.
+/// the run ends: it goes back and forth to the blocking threads with the
+/// connection, so that if the caller stops awaiting the run half-way,
+/// wherever it is dropped (with the future, or with the result of a step
+/// nobody waits for any more), the transaction is rolled back then, rather
+/// than holding the write lock until the next call on this store.
 struct DryRun {
-    conn: Option<Conn>,
+    conn: Conn,
 }
 
 impl DryRun {
-    /// Runs one step on the connection, on a blocking thread.
-    async fn step<T, F>(&mut self, work: F) -> Result<T>
+    /// Runs one step on a blocking thread.
+    async fn step<T, F>(self, work: F) -> Result<(DryRun, Result<T>)>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
-        let Some(conn) = self.conn.take() else {
-            return Err(koc_core::Error::Database {
-                message: "the dry run lost its connection".to_owned(),
-                source: None,
-            });
-        };
-        let (conn, out) = blocking(conn, work).await?;
-        self.conn = Some(conn);
-        out
+        let handle = tokio::task::spawn_blocking(move || {
+            let mut dry = self;
+            let out = work(&mut dry.conn);
+            (dry, out)
+        });
+        handle
+            .await
+            .map_err(|e| koc_core::Error::database("the SQLite worker thread failed", e))
     }
 }
 
 impl Drop for DryRun {
-    /// Reached with the connection only when the caller stopped awaiting
-    /// the run half-way: roll back now, so that the write lock is not held
-    /// until the next call on this store, on a blocking thread when there
-    /// is a runtime to run it.
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => {
-                    runtime.spawn_blocking(move || restore(&conn));
-                }
-                Err(_) => {
-                    let _ = restore(&conn);
-                }
-            }
+        if !self.conn.is_autocommit() {
+            let _ = restore(&self.conn);
         }
     }
 }
@@ -177,55 +169,48 @@ impl SqliteStore {
         observer: &mut dyn ProcessObserver,
         summary: &mut ProcessSummary,
     ) -> Result<()> {
-        let mut dry = DryRun {
-            conn: Some(self.lock().await),
+        let dry = DryRun {
+            conn: self.lock().await,
         };
-        let decided = dry_batches(&mut dry, run, plan, observer, summary).await;
-        let rolled_back = dry.step(|conn| restore(conn)).await;
-        // Rolled back: nothing left for `Drop` to do.
-        dry.conn = None;
-        decided.and(rolled_back)
-    }
-}
-
-async fn dry_batches(
-    dry: &mut DryRun,
-    run: &ProcessRun,
-    plan: Arc<Plan>,
-    observer: &mut dyn ProcessObserver,
-    summary: &mut ProcessSummary,
-) -> Result<()> {
-    let policy = run.policy.clone();
-    let selection = run.selection.clone();
-    let Start {
-        mut cursor,
-        policy,
-        not_pending,
-    } = dry
-        .step(move |conn| {
-            restore(conn)?;
-            foreign_keys(conn, false)?;
-            conn.execute_batch("BEGIN IMMEDIATE")
-                .context("starting a dry run")?;
-            start(conn, policy, &selection)
-        })
-        .await?;
-    summary.not_pending = not_pending;
-    loop {
-        let plan = plan.clone();
-        let policy = policy.clone();
-        let (moved, results) = dry
+        let policy = run.policy.clone();
+        let selection = run.selection.clone();
+        let (mut dry, started) = dry
             .step(move |conn| {
-                let results = batch::process(conn, &plan, &*policy, &mut cursor)?;
-                Ok((cursor, results))
+                restore(conn)?;
+                // Nothing is kept: checking references is of no use.
+                foreign_keys(conn, false)?;
+                conn.execute_batch("BEGIN IMMEDIATE")
+                    .context("starting a dry run")?;
+                start(conn, policy, &selection)
             })
             .await?;
-        cursor = moved;
-        let Some(results) = results else {
-            return Ok(());
-        };
-        summary.count(&results);
-        observer.batch(&results);
+        let Start {
+            mut cursor,
+            policy,
+            not_pending,
+        } = started?;
+        summary.not_pending = not_pending;
+        loop {
+            let plan = plan.clone();
+            let policy = policy.clone();
+            let (next, decided) = dry
+                .step(move |conn| {
+                    let results = batch::process(conn, &plan, &*policy, &mut cursor)?;
+                    Ok((cursor, results))
+                })
+                .await?;
+            dry = next;
+            // On an error, `dry` is dropped and rolls back.
+            let (moved, results) = decided?;
+            cursor = moved;
+            let Some(results) = results else {
+                break;
+            };
+            summary.count(&results);
+            observer.batch(&results);
+        }
+        let (_dry, rolled_back) = dry.step(|conn| restore(conn)).await?;
+        rolled_back
     }
 }
 
