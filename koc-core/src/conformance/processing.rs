@@ -586,6 +586,8 @@ pub async fn hold_of_another_patron_is_left_alone<S: Store + ?Sized>(store: &S) 
     let holds = store.holds(&HoldFilter::item(SAMURAI)).await?;
     assert_eq!(holds.len(), 1);
     assert_eq!(holds[0].cardnumber, JOHN);
+    assert_eq!(store.holds(&HoldFilter::patron(JOHN)).await?, holds);
+    assert!(store.holds(&HoldFilter::patron(JANE)).await?.is_empty());
     assert_eq!(holds[0].filled_at, None);
     Ok(())
 }

@@ -193,13 +193,35 @@ pub async fn pending_filters<S: Store + ?Sized>(store: &S) -> Result<()> {
     );
     assert_eq!(store.count_pending(&PendingFilter::all()).await?, 4);
 
+    let later = store
+        .enqueue(None, &[checkin("2026-07-22 09:00:00", SAMURAI)])
+        .await?;
+    let of_upload = store
+        .pending(&PendingFilter::all().upload(later.upload))
+        .await?;
+    assert_eq!(of_upload.len(), 1);
+    assert_eq!(of_upload[0].id, later.added[0]);
+    assert_eq!(
+        store
+            .count_pending(&PendingFilter::all().upload(later.upload))
+            .await?,
+        1
+    );
+    let first_upload = store.pending(&PendingFilter::all()).await?[1].upload;
+    assert_eq!(
+        store
+            .count_pending(&PendingFilter::all().upload(first_upload))
+            .await?,
+        4
+    );
+
     let page = store.pending(&PendingFilter::all().limit(2)).await?;
     assert_eq!(page.len(), 2);
     let last = &page[1];
     let rest = store
         .pending(&PendingFilter::all().after(last.operation.time, last.id))
         .await?;
-    assert_eq!(rest.len(), 2);
+    assert_eq!(rest.len(), 3);
     assert!(rest.iter().all(|p| p.order_key() > last.order_key()));
     Ok(())
 }

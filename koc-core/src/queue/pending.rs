@@ -36,6 +36,8 @@ pub struct PendingFilter {
     pub branch: Option<String>,
     /// Only operations of this action.
     pub action: Option<Action>,
+    /// Only operations of this upload (one file, or one request).
+    pub upload: Option<UploadId>,
     /// Only operations that come after this (time, id) in processing order:
     /// to page through a long queue.
     pub after: Option<(NaiveDateTime, OperationId)>,
@@ -61,6 +63,12 @@ impl PendingFilter {
         self
     }
 
+    /// Only those of `upload`.
+    pub fn upload(mut self, upload: UploadId) -> PendingFilter {
+        self.upload = Some(upload);
+        self
+    }
+
     /// Only those after `(time, id)`.
     pub fn after(mut self, time: NaiveDateTime, id: OperationId) -> PendingFilter {
         self.after = Some((time, id));
@@ -79,6 +87,7 @@ impl PendingFilter {
             .as_ref()
             .is_none_or(|b| *b == operation.operation.branch)
             && self.action.is_none_or(|a| a == operation.operation.action)
+            && self.upload.is_none_or(|u| u == operation.upload)
             && self.after.is_none_or(|after| operation.order_key() > after)
     }
 }

@@ -79,6 +79,14 @@ impl HoldFilter {
         }
     }
 
+    /// Unfilled holds of the patron with this card number.
+    pub fn patron(cardnumber: impl Into<String>) -> HoldFilter {
+        HoldFilter {
+            cardnumber: Some(cardnumber.into()),
+            ..HoldFilter::default()
+        }
+    }
+
     /// Filled holds too.
     pub fn include_filled(mut self) -> HoldFilter {
         self.include_filled = true;
