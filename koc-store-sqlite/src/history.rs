@@ -7,55 +7,69 @@ use koc_core::{
     Error, History, HistoryEntry, HistoryFilter, HistoryId, Outcome, OutcomeCode, Result,
 };
 use rusqlite::types::Value;
-use rusqlite::{Connection, Row};
+use rusqlite::{Connection, Row, ToSql};
 
 use crate::SqliteStore;
 use crate::codec::Time;
 use crate::error::Context;
+use crate::insert::insert_many;
 use crate::query::Query;
 use crate::rows::{self, PENDING_WIDTH, operation_columns};
 
-/// Records what became of operations that leave the queue, by `by` at
-/// `at`. The caller removes them from `pending`.
-pub(crate) struct Settle<'c> {
-    insert: rusqlite::CachedStatement<'c>,
-    by: &'c str,
-    at: Time,
+/// A history row to write.
+struct NewEntry<'a> {
+    operation: i64,
+    code: &'static str,
+    message: &'a str,
+    warnings: Option<String>,
+    failed: bool,
 }
 
-impl<'c> Settle<'c> {
-    pub fn new(conn: &'c Connection, by: &'c str, at: Time) -> Result<Settle<'c>> {
-        let insert = conn
-            .prepare_cached(
-                "INSERT INTO history (operation, outcome, message, warnings, failed, \
-                 processed_by, processed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .context("recording history")?;
-        Ok(Settle { insert, by, at })
-    }
-
-    /// Records `outcome` for operation `id`.
-    pub fn record(&mut self, id: i64, outcome: &Outcome) -> Result<()> {
+/// Records what became of operations that left the queue (`entries`:
+/// operation id and outcome), by `by` at `at`. The caller removes them
+/// from `pending`.
+pub(crate) fn record<'o>(
+    conn: &Connection,
+    entries: impl IntoIterator<Item = (i64, &'o Outcome)>,
+    by: &str,
+    at: Time,
+) -> Result<()> {
+    let mut rows = Vec::new();
+    for (operation, outcome) in entries {
         let warnings = if outcome.warnings.is_empty() {
             None
         } else {
             Some(serde_json::to_string(&outcome.warnings).map_err(|e| {
-                Error::database(format!("writing the warnings of operation {id}"), e)
+                Error::database(format!("writing the warnings of operation {operation}"), e)
             })?)
         };
-        self.insert
-            .execute((
-                id,
-                outcome.code.as_str(),
-                &outcome.message,
-                warnings,
-                outcome.code.is_failure(),
-                self.by,
-                self.at,
-            ))
-            .context("recording history")?;
-        Ok(())
+        rows.push(NewEntry {
+            operation,
+            code: outcome.code.as_str(),
+            message: &outcome.message,
+            warnings,
+            failed: outcome.code.is_failure(),
+        });
     }
+    insert_many(
+        conn,
+        "recording history",
+        "INSERT INTO history (operation, outcome, message, warnings, failed, processed_by, \
+         processed_at) VALUES ",
+        7,
+        &rows,
+        |row, values| {
+            values.extend([
+                &row.operation as &dyn ToSql,
+                &row.code,
+                &row.message,
+                &row.warnings,
+                &row.failed,
+                &by,
+                &at,
+            ]);
+        },
+    )
 }
 
 const HISTORY_SELECT: &str = concat!(
@@ -100,6 +114,12 @@ fn entry(row: &Row<'_>) -> rusqlite::Result<HistoryEntry> {
 }
 
 fn history(conn: &Connection, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
+    history_query(filter)
+        .rows(conn, entry)
+        .context("listing history")
+}
+
+pub(crate) fn history_query(filter: &HistoryFilter) -> Query {
     let mut query = Query::new(HISTORY_SELECT);
     query
         .filter_if("h.failed = 1 AND h.requeued_at IS NULL", filter.failed)
@@ -110,7 +130,7 @@ fn history(conn: &Connection, filter: &HistoryFilter) -> Result<Vec<HistoryEntry
         )
         .then("ORDER BY h.id DESC")
         .limit(filter.limit);
-    query.rows(conn, entry).context("listing history")
+    query
 }
 
 /// The current local time, as history records it.

@@ -129,6 +129,7 @@ mod circulation;
 mod codec;
 mod error;
 mod history;
+mod insert;
 mod options;
 mod process;
 mod query;

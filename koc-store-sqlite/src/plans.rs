@@ -22,6 +22,54 @@ mod tests {
     }
 
     #[test]
+    fn listings_use_indexes() {
+        use koc_core::{HistoryFilter, OperationId, PendingFilter, UploadId};
+
+        let mut conn = Connection::open_in_memory().unwrap();
+        rusqlite::vtab::array::load_module(&conn).unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        let at = chrono::NaiveDateTime::default();
+        let pending = |filter: PendingFilter| {
+            let mut query = crate::queue::pending_query(crate::queue::PENDING_COLUMNS, &filter);
+            query.then("ORDER BY p.time, p.id").limit(Some(50));
+            query.sql().to_owned()
+        };
+        let history =
+            |filter: HistoryFilter| crate::history::history_query(&filter).sql().to_owned();
+        let expected = [
+            (pending(PendingFilter::all()), "SCAN p"),
+            (
+                pending(PendingFilter::all().branch("CPL")),
+                "pending_by_branch (branch=?)",
+            ),
+            (
+                pending(PendingFilter::all().upload(UploadId(1))),
+                "operations_by_upload (upload=?)",
+            ),
+            (
+                pending(PendingFilter::all().after(at, OperationId(1))),
+                "PRIMARY KEY (time>?)",
+            ),
+            (history(HistoryFilter::failed()), "history_failed"),
+            (
+                history(HistoryFilter::all().operation(OperationId(1))),
+                "history_by_operation",
+            ),
+        ];
+        for (sql, index) in expected {
+            let text = plan(&conn, &sql).join(" | ");
+            assert!(
+                text.contains(index),
+                "{sql}\n  does not use {index}: {text}"
+            );
+            assert!(
+                !text.contains("TEMP B-TREE") || index.contains("upload"),
+                "{sql}\n  sorts: {text}"
+            );
+        }
+    }
+
+    #[test]
     fn hot_statements_use_indexes() {
         let mut conn = Connection::open_in_memory().unwrap();
         rusqlite::vtab::array::load_module(&conn).unwrap();

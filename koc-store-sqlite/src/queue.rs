@@ -1,6 +1,7 @@
 //! The pending queue: enqueue with duplicate checks, listings, delete and
 //! requeue.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -10,13 +11,15 @@ use koc_core::{
     OutcomeCode, PendingFilter, PendingOperation, Queue, RequeueRefusal, RequeueReport, Result,
     UploadId,
 };
+use rusqlite::ToSql;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::SqliteStore;
-use crate::codec::{Cash, Time};
+use crate::codec::{Cash, Day, Time};
 use crate::error::{Context, damaged};
-use crate::history::{Settle, now};
+use crate::history::{now, record};
+use crate::insert::insert_many;
 use crate::query::Query;
 use crate::rows::{self, due_parts, operation_columns, operation_fields, source_parts};
 
@@ -58,16 +61,7 @@ fn enqueue(
         .prepare_cached("SELECT coalesce(max(id), 0) FROM operations")
         .and_then(|mut select| select.query_row([], |row| row.get(0)))
         .context("reading the last operation id")?;
-    let mut record = conn
-        .prepare_cached(concat!(
-            "INSERT INTO operations (id, ",
-            operation_fields!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
-        ))
-        .context("enqueuing operations")?;
-    let mut queue = conn
-        .prepare_cached("INSERT INTO pending (time, id, branch, barcode) VALUES (?1, ?2, ?3, ?4)")
-        .context("enqueuing operations")?;
+    let mut rows = Vec::with_capacity(operations.len());
     let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(operations.len());
     for (index, (operation, fingerprint)) in operations.iter().zip(&fingerprints).enumerate() {
         let of = match in_batch.get(fingerprint.as_str()) {
@@ -84,36 +78,102 @@ fn enqueue(
         }
         in_batch.insert(fingerprint, index);
         last_id += 1;
-        let time = Time(operation.time);
-        let (due_date, due_at) = due_parts(operation.due);
-        let (source_kind, source_text, source_line) = source_parts(&operation.source);
-        record
-            .execute(rusqlite::params![
-                last_id,
-                upload.0,
-                enqueued_at,
-                fingerprint,
-                operation.action.as_str(),
-                time,
-                operation.cardnumber,
-                operation.barcode,
-                operation.amount.map(Cash),
-                due_date,
-                due_at,
-                operation.userid,
-                operation.branch,
-                operation.workstation,
-                source_kind,
-                source_text,
-                source_line,
-            ])
-            .context("enqueuing an operation")?;
-        queue
-            .execute((time, last_id, &operation.branch, &operation.barcode))
-            .context("enqueuing an operation")?;
+        rows.push(NewRow::new(last_id, fingerprint, operation));
         report.added.push(OperationId(last_id));
     }
+    let shared = (upload.0, enqueued_at);
+    insert_many(
+        conn,
+        "enqueuing operations",
+        INSERT_OPERATIONS,
+        17,
+        &rows,
+        |row, values| row.operation_values(&shared, values),
+    )?;
+    insert_many(
+        conn,
+        "enqueuing operations",
+        INSERT_PENDING,
+        4,
+        &rows,
+        |row, values| {
+            values.extend([
+                &row.time as &dyn ToSql,
+                &row.id,
+                &row.operation.branch,
+                &row.operation.barcode,
+            ]);
+        },
+    )?;
     Ok(report)
+}
+
+const INSERT_OPERATIONS: &str = concat!(
+    "INSERT INTO operations (id, ",
+    operation_fields!(),
+    ") VALUES "
+);
+
+const INSERT_PENDING: &str = "INSERT INTO pending (time, id, branch, barcode) VALUES ";
+
+/// An operation to enqueue, with its values as SQLite takes them.
+struct NewRow<'a> {
+    id: i64,
+    fingerprint: &'a str,
+    operation: &'a Operation,
+    action: &'static str,
+    time: Time,
+    amount: Option<Cash>,
+    due_date: Option<Day>,
+    due_at: Option<Time>,
+    source_kind: &'static str,
+    source_text: Option<Cow<'a, str>>,
+    source_line: Option<i64>,
+}
+
+impl<'a> NewRow<'a> {
+    fn new(id: i64, fingerprint: &'a str, operation: &'a Operation) -> NewRow<'a> {
+        let (due_date, due_at) = due_parts(operation.due);
+        let (source_kind, source_text, source_line) = source_parts(&operation.source);
+        NewRow {
+            id,
+            fingerprint,
+            operation,
+            action: operation.action.as_str(),
+            time: Time(operation.time),
+            amount: operation.amount.map(Cash),
+            due_date,
+            due_at,
+            source_kind,
+            source_text,
+            source_line,
+        }
+    }
+
+    /// The values of `operations`' columns, in [`operation_fields!`] order
+    /// after `id`; `shared` is (upload, enqueued_at).
+    fn operation_values<'v>(&'v self, shared: &'v (i64, Time), values: &mut Vec<&'v dyn ToSql>) {
+        let op = self.operation;
+        values.extend([
+            &self.id as &dyn ToSql,
+            &shared.0,
+            &shared.1,
+            &self.fingerprint,
+            &self.action,
+            &self.time,
+            &op.cardnumber,
+            &op.barcode,
+            &self.amount,
+            &self.due_date,
+            &self.due_at,
+            &op.userid,
+            &op.branch,
+            &op.workstation,
+            &self.source_kind,
+            &self.source_text,
+            &self.source_line,
+        ]);
+    }
 }
 
 pub(crate) const KNOWN_FINGERPRINTS: &str =
@@ -183,19 +243,28 @@ pub(crate) const IS_PENDING: &str = "SELECT EXISTS (SELECT 1 FROM operations AS 
 pub(crate) const DELETE_PENDING: &str =
     "DELETE FROM pending WHERE time = (SELECT time FROM operations WHERE id = ?1) AND id = ?1";
 
-const PENDING_SELECT: &str = concat!(
-    "SELECT ",
-    operation_columns!(),
-    " FROM pending AS p JOIN operations AS o ON o.id = p.id"
-);
+/// What a pending listing reads.
+pub(crate) const PENDING_COLUMNS: &str = operation_columns!();
 
-fn pending_query(select: &str, filter: &PendingFilter) -> Query {
-    let mut query = Query::new(select);
+/// `SELECT columns` of the pending operations passing `filter`.
+pub(crate) fn pending_query(columns: &str, filter: &PendingFilter) -> Query {
+    let from = if filter.upload.is_some() {
+        // One upload's operations are found by upload, then each looked up
+        // in the queue (`CROSS JOIN` keeps that order), rather than by
+        // reading the whole queue for them.
+        "operations AS o CROSS JOIN pending AS p ON p.time = o.time AND p.id = o.id"
+    } else if filter.action.is_some() || columns != "count(*)" {
+        "pending AS p JOIN operations AS o ON o.id = p.id"
+    } else {
+        "pending AS p"
+    };
+    let mut query = Query::new(&format!("SELECT {columns} FROM {from}"));
     query
         .filter(
             "p.branch = ?",
             filter.branch.clone().map(|b| vec![Value::Text(b)]),
         )
+        .filter("o.upload = ?", filter.upload.map(|u| vec![u.0]))
         .filter(
             "o.action = ?",
             filter
@@ -276,7 +345,7 @@ impl Queue for SqliteStore {
     async fn pending(&self, filter: &PendingFilter) -> Result<Vec<PendingOperation>> {
         let filter = filter.clone();
         self.call(move |conn| {
-            let mut query = pending_query(PENDING_SELECT, &filter);
+            let mut query = pending_query(PENDING_COLUMNS, &filter);
             query.then("ORDER BY p.time, p.id").limit(filter.limit);
             query
                 .rows(conn, |row| rows::pending(row, 0))
@@ -288,13 +357,7 @@ impl Queue for SqliteStore {
     async fn count_pending(&self, filter: &PendingFilter) -> Result<u64> {
         let filter = filter.clone();
         self.call(move |conn| {
-            // The join only when the action is asked for.
-            let from = if filter.action.is_some() {
-                "SELECT count(*) FROM pending AS p JOIN operations AS o ON o.id = p.id"
-            } else {
-                "SELECT count(*) FROM pending AS p"
-            };
-            let counts = pending_query(from, &filter)
+            let counts = pending_query("count(*)", &filter)
                 .rows(conn, |row| row.get::<_, i64>(0))
                 .context("counting pending operations")?;
             Ok(counts.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
@@ -327,7 +390,6 @@ impl Queue for SqliteStore {
             let at = Time(now());
             let deleted = Outcome::new(OutcomeCode::Deleted);
             let mut report = DeleteReport::default();
-            let mut settle = Settle::new(tx, &by, at)?;
             let mut delete = tx
                 .prepare_cached(DELETE_PENDING)
                 .context("deleting pending operations")?;
@@ -336,12 +398,17 @@ impl Queue for SqliteStore {
                     .execute([id.0])
                     .context("deleting a pending operation")?;
                 if removed == 1 {
-                    settle.record(id.0, &deleted)?;
                     report.deleted.push(id);
                 } else {
                     report.not_pending.push(id);
                 }
             }
+            record(
+                tx,
+                report.deleted.iter().map(|id| (id.0, &deleted)),
+                &by,
+                at,
+            )?;
             Ok(report)
         })
         .await

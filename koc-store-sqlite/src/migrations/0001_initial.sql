@@ -153,6 +153,7 @@ CREATE TABLE operations (
     source_text TEXT,
     source_line INTEGER
 );
+CREATE INDEX operations_by_upload ON operations (upload);
 
 -- The pending queue: the operations waiting, with the keys they are found
 -- by. The table is in processing order, (time, id); an operation's time is

@@ -13,14 +13,15 @@ use koc_core::{
     BatchKeys, BatchState, ConflictRule, Effects, Engine, Error, LoanPolicy, OperationId,
     PendingOperation, ProcessedOperation, Result,
 };
-use rusqlite::Connection;
 use rusqlite::types::Value;
+use rusqlite::{Connection, ToSql};
 
 use super::Cursor;
 use crate::circulation::{UPSERT_LOAN, loan_params};
 use crate::codec::{Cash, Time, count, kind_code, time};
 use crate::error::Context;
-use crate::history::{Settle, now};
+use crate::history::{now, record};
+use crate::insert::insert_many;
 use crate::rows::{
     self, account_line_columns, hold_columns, item_columns, loan_columns, operation_columns,
     patron_columns,
@@ -51,31 +52,35 @@ pub(crate) fn process(
     let mut state = load(conn, &batch, plan.with_earlier)?;
     let decisions = Engine::new(plan.conflicts, policy).decide(&batch, &mut state)?;
     apply(conn, &decisions.effects)?;
-    let at = Time(now());
-    let mut results = Vec::with_capacity(batch.len());
-    let mut settle = Settle::new(conn, &plan.user, at)?;
-    for (pending, outcome) in batch.into_iter().zip(decisions.outcomes) {
-        settle.record(pending.id.0, &outcome)?;
-        results.push(ProcessedOperation { pending, outcome });
-    }
-    drop(settle);
-    let ids = array(results.iter().map(|r| Value::Integer(r.pending.id.0)));
+    let outcomes = decisions.outcomes;
+    record(
+        conn,
+        batch.iter().map(|p| p.id.0).zip(&outcomes),
+        &plan.user,
+        Time(now()),
+    )?;
+    let ids = array(batch.iter().map(|p| Value::Integer(p.id.0)));
     let removed = conn
         .prepare_cached(DELETE_PROCESSED)
         .and_then(|mut delete| delete.execute([ids]))
         .context("removing processed operations from the queue")?;
-    if removed != results.len() {
+    if removed != batch.len() {
         // Cannot happen inside the batch's write transaction; if it did,
         // committing would record operations that were not pending.
         return Err(Error::Database {
             message: format!(
                 "{} of the {} operations of the batch left the queue while it was processed",
-                results.len().saturating_sub(removed),
-                results.len()
+                batch.len().saturating_sub(removed),
+                batch.len()
             ),
             source: None,
         });
     }
+    let results = batch
+        .into_iter()
+        .zip(outcomes)
+        .map(|(pending, outcome)| ProcessedOperation { pending, outcome })
+        .collect();
     Ok(Some(results))
 }
 
@@ -323,28 +328,47 @@ fn apply(conn: &Connection, effects: &Effects) -> Result<()> {
         }
     }
     if !effects.closed_loans.is_empty() {
-        let mut insert = conn
-            .prepare_cached(concat!(
+        struct Closed<'a> {
+            loan: &'a koc_core::Loan,
+            issued_at: Time,
+            due_at: Time,
+            last_renewed_at: Option<Time>,
+            returned_at: Time,
+        }
+        let rows: Vec<Closed<'_>> = effects
+            .closed_loans
+            .iter()
+            .map(|closed| Closed {
+                loan: &closed.loan,
+                issued_at: Time(closed.loan.issued_at),
+                due_at: Time(closed.loan.due_at),
+                last_renewed_at: time(closed.loan.last_renewed_at),
+                returned_at: Time(closed.returned_at),
+            })
+            .collect();
+        insert_many(
+            conn,
+            what,
+            concat!(
                 "INSERT INTO closed_loans (",
                 loan_columns!(),
-                ", returned_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-            ))
-            .context(what)?;
-        for closed in &effects.closed_loans {
-            let loan = &closed.loan;
-            insert
-                .execute((
-                    &loan.barcode,
-                    &loan.cardnumber,
-                    Time(loan.issued_at),
-                    Time(loan.due_at),
-                    loan.renewals,
-                    time(loan.last_renewed_at),
-                    &loan.branch,
-                    Time(closed.returned_at),
-                ))
-                .context(what)?;
-        }
+                ", returned_at) VALUES "
+            ),
+            8,
+            &rows,
+            |row, values| {
+                values.extend([
+                    &row.loan.barcode as &dyn ToSql,
+                    &row.loan.cardnumber,
+                    &row.issued_at,
+                    &row.due_at,
+                    &row.loan.renewals,
+                    &row.last_renewed_at,
+                    &row.loan.branch,
+                    &row.returned_at,
+                ]);
+            },
+        )?;
     }
     if !effects.items.is_empty() {
         let mut update = conn
