@@ -92,7 +92,10 @@
 //!
 //! Larger batches are much faster on SQLite: a batch writes each page it
 //! changed once, so 20 000 to 50 000 operations per transaction (a few tens
-//! of MiB of memory) write a fraction of what 2 000 do.
+//! of MiB of memory) write a fraction of what 2 000 do, as long as the page
+//! cache ([`SqliteOptions::cache_size_kib`]) holds the pages a batch
+//! changes. Past twice [`SqliteOptions::checkpoint_pages`], a commit waits
+//! for the checkpoint so that the WAL starts over instead of growing.
 //!
 //! With [`Synchronous::Normal`] (the default) a commit survives a crash of
 //! the program; a power cut may undo the last batches, effects and queue
@@ -101,7 +104,9 @@
 //! **A dry run** is the whole run in one write transaction, rolled back at
 //! the end: batches are decided and written as in a real run, so the
 //! outcomes are the ones a real run would give, and nothing is kept.
-//! Other writers wait for it to finish.
+//! Other writers wait for it to finish (readers, and opening the file, do
+//! not). A dry run the caller stops awaiting half-way is rolled back where
+//! it is dropped.
 //!
 //! # The database
 //!
@@ -118,7 +123,7 @@
 //! Every operation enqueued is kept in a table of operations (never
 //! deleted; its fingerprint is unique there, which is how a second upload
 //! of the same operation is recognised, pending or processed); the queue
-//! and the history refer to it.
+//! and the history refer to it. Enqueuing writes many rows per statement.
 //!
 //! The desk search ([`search_patrons`](koc_core::Circulation::search_patrons))
 //! keeps a table of the folded words of every patron's names, so each word
@@ -141,4 +146,5 @@ mod store;
 pub use options::{SqliteOptions, Synchronous};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use store::SqliteStore;
+#[cfg(test)]
 mod plans;

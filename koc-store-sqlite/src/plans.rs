@@ -2,7 +2,6 @@
 //! each must find its rows through an index, never scan a table that grows
 //! with the library, the queue or the history.
 
-#[cfg(test)]
 mod tests {
     use rusqlite::Connection;
 
