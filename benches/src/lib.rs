@@ -1,5 +1,8 @@
 //! Benchmarks of the koc crates, and what they need: a generator of
-//! deterministic `.koc` files shaped like the desktop tool's.
+//! deterministic `.koc` files shaped like the desktop tool's
+//! ([`desktop_file`]), a synthetic library with the outages of its desks
+//! ([`library`]), the stores the benchmarks run on ([`stores`]) and the
+//! clock they are timed with ([`Clock`]).
 //!
 //! The benchmarks themselves are in `benches/` (`cargo bench -p
 //! koc-benches`); see `README.md` for the figures.
@@ -14,6 +17,8 @@
 //!     1_000
 //! );
 //! ```
+
+pub mod library;
 
 use std::time::{Duration, Instant};
 
