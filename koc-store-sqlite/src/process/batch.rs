@@ -59,11 +59,7 @@ pub(crate) fn process(
         &plan.user,
         Time(now()),
     )?;
-    let ids = array(batch.iter().map(|p| Value::Integer(p.id.0)));
-    let removed = conn
-        .prepare_cached(DELETE_PROCESSED)
-        .and_then(|mut delete| delete.execute([ids]))
-        .context("removing processed operations from the queue")?;
+    let removed = remove_from_queue(conn, plan, cursor, &batch)?;
     if removed != batch.len() {
         // Cannot happen inside the batch's write transaction; if it did,
         // committing would record operations that were not pending.
@@ -236,6 +232,42 @@ pub(crate) const LOAD_EARLIER: &str = "SELECT b.value, o.time, o.id FROM rarray(
          WHERE q.barcode = b.value AND q.id NOT IN rarray(?2)
          ORDER BY q.time, q.id LIMIT 1
      )";
+
+/// Removes the batch's operations from the queue; how many it removed.
+fn remove_from_queue(
+    conn: &Connection,
+    plan: &Plan,
+    cursor: &Cursor,
+    batch: &[PendingOperation],
+) -> Result<usize> {
+    let what = "removing processed operations from the queue";
+    match (cursor, &plan.branch, batch.first(), batch.last()) {
+        // The batch is every pending operation from its first to its last:
+        // remove that range of the queue's order.
+        (Cursor::All { .. }, None, Some(first), Some(last)) => conn
+            .prepare_cached(DELETE_RANGE)
+            .and_then(|mut delete| {
+                delete.execute((
+                    Time(first.operation.time),
+                    first.id.0,
+                    Time(last.operation.time),
+                    last.id.0,
+                ))
+            })
+            .context(what),
+        _ => {
+            let ids = array(batch.iter().map(|p| Value::Integer(p.id.0)));
+            conn.prepare_cached(DELETE_PROCESSED)
+                .and_then(|mut delete| delete.execute([ids]))
+                .context(what)
+        }
+    }
+}
+
+/// Removes the pending operations from (`?1`, `?2`) to (`?3`, `?4`) in
+/// processing order, both included.
+pub(crate) const DELETE_RANGE: &str = "DELETE FROM pending
+     WHERE time >= ?1 AND time <= ?3 AND (time > ?1 OR id >= ?2) AND (time < ?3 OR id <= ?4)";
 
 pub(crate) const DELETE_PROCESSED: &str = "DELETE FROM pending WHERE (time, id) IN
      (SELECT time, id FROM operations WHERE id IN rarray(?1))";
