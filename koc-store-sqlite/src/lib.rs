@@ -104,9 +104,10 @@
 //! **A dry run** is the whole run in one write transaction, rolled back at
 //! the end: batches are decided and written as in a real run, so the
 //! outcomes are the ones a real run would give, and nothing is kept.
-//! Other writers wait for it to finish (readers, and opening the file, do
-//! not). A dry run the caller stops awaiting half-way is rolled back where
-//! it is dropped.
+//! Other writers wait for it to finish (readers on other connections, and
+//! opening the file, do not; calls on the same store, which share its
+//! connection, wait too). A dry run the caller stops awaiting half-way is
+//! rolled back where it is dropped.
 //!
 //! # The database
 //!
