@@ -1,8 +1,9 @@
 //! Benchmarks of the koc crates, and what they need: a generator of
 //! deterministic `.koc` files shaped like the desktop tool's
 //! ([`desktop_file`]), a synthetic library with the outages of its desks
-//! ([`library`]), the stores the benchmarks run on ([`stores`]) and the
-//! clock they are timed with ([`Clock`]).
+//! ([`library`]), the stores the benchmarks run on ([`stores`]), what the
+//! enqueue and process benchmarks do ([`workload`]) and the clock the parse
+//! benchmark is timed with ([`Clock`]).
 //!
 //! The benchmarks themselves are in `benches/` (`cargo bench -p
 //! koc-benches`); see `README.md` for the figures.
@@ -19,6 +20,8 @@
 //! ```
 
 pub mod library;
+pub mod stores;
+pub mod workload;
 
 use std::time::{Duration, Instant};
 

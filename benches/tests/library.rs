@@ -4,6 +4,7 @@
 //! in-memory store and on SQLite. And the same seed gives the same bytes.
 
 #![allow(clippy::unwrap_used)]
+
 use koc_benches::library::{
     Library, LibrarySpec, load_library, write_catalogue_csv, write_loans_csv,
 };

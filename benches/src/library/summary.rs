@@ -103,6 +103,11 @@ impl FileSummary {
         }
     }
 
+    /// A summary of no file.
+    pub fn empty() -> FileSummary {
+        FileSummary::new(String::new(), super::first_outage_start())
+    }
+
     pub(crate) fn count(&mut self, kind: OperationKind, outcome: Option<OutcomeCode>) {
         self.transactions += 1;
         *self.kinds.entry(kind).or_default() += 1;
