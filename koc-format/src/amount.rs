@@ -191,7 +191,7 @@ impl fmt::Display for Amount {
         let units = abs / ONE as u64;
         let mut micros = abs % ONE as u64;
         let mut decimals = SCALE;
-        while decimals > 2 && micros % 10 == 0 {
+        while decimals > 2 && micros.is_multiple_of(10) {
             micros /= 10;
             decimals -= 1;
         }

@@ -209,10 +209,10 @@ pub(crate) fn parse_plain_first<'a>(
 #[inline(never)]
 pub(crate) fn parse_any<'a>(line: &'a [u8], position: Position, dates: &mut DateCache) -> Line<'a> {
     let mut line = line;
-    if position.line == 1 {
-        if let Some(rest) = line.strip_prefix(BOM) {
-            line = rest;
-        }
+    if position.line == 1
+        && let Some(rest) = line.strip_prefix(BOM)
+    {
+        line = rest;
     }
     let line = trim(line);
     if line.is_empty() {
@@ -297,12 +297,12 @@ impl<'a> Iterator for Lines<'a> {
             line: self.line + 1,
             byte: self.offset as u64,
         };
-        if let Some((record, length)) = parse_plain_first(rest, position, &mut self.dates) {
-            if length <= self.config.max_line_length {
-                self.line += 1;
-                self.offset += length + usize::from(rest.get(length) == Some(&b'\n'));
-                return Some(Line::Transaction(record));
-            }
+        if let Some((record, length)) = parse_plain_first(rest, position, &mut self.dates)
+            && length <= self.config.max_line_length
+        {
+            self.line += 1;
+            self.offset += length + usize::from(rest.get(length) == Some(&b'\n'));
+            return Some(Line::Transaction(record));
         }
         let (line, consumed) = match memchr::memchr(b'\n', rest) {
             Some(end) => (&rest[..end], end + 1),

@@ -142,10 +142,10 @@ impl Timestamp {
         text: &[u8],
         dates: &mut DateCache,
     ) -> Result<Timestamp, TimestampError> {
-        if let Ok(fixed) = <&[u8; 23]>::try_from(text) {
-            if let Some(result) = parse_desktop(fixed, dates) {
-                return result;
-            }
+        if let Ok(fixed) = <&[u8; 23]>::try_from(text)
+            && let Some(result) = parse_desktop(fixed, dates)
+        {
+            return result;
         }
         parse_general(text)
     }
@@ -326,12 +326,13 @@ pub(crate) fn parse_desktop(
     };
     let (w0, w1, w2) = (word(0), word(8), word(15));
     let (s1, s2) = (text[13], text[16]);
-    if let Some((p0, p1, date, hour, minute)) = dates.minute {
-        if p0 == w0 && p1 == w1 && s2 == s1 {
-            if let Some(time) = seconds(w2, hour, minute) {
-                return Some(Ok(Timestamp::new(date.and_time(time))));
-            }
-        }
+    if let Some((p0, p1, date, hour, minute)) = dates.minute
+        && p0 == w0
+        && p1 == w1
+        && s2 == s1
+        && let Some(time) = seconds(w2, hour, minute)
+    {
+        return Some(Ok(Timestamp::new(date.and_time(time))));
     }
     let separators_ok = w0 & S0 == u64::from(b'-') * ones(S0)
         && w1 & S1 == u64::from(b' ') * ones(S1)

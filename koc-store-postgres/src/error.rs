@@ -17,14 +17,14 @@ pub(crate) fn constraint_kind(sqlstate: &str) -> Option<ConstraintKind> {
 /// [`Error::Constraint`], anything else [`Error::Database`] saying what was
 /// being done.
 pub(crate) fn from_sqlx(doing: &str, error: sqlx::Error) -> Error {
-    if let sqlx::Error::Database(db) = &error {
-        if let Some(kind) = db.code().as_deref().and_then(constraint_kind) {
-            let detail = match db.constraint() {
-                Some(name) => format!("{} ({name})", db.message()),
-                None => db.message().to_owned(),
-            };
-            return Error::Constraint { kind, detail };
-        }
+    if let sqlx::Error::Database(db) = &error
+        && let Some(kind) = db.code().as_deref().and_then(constraint_kind)
+    {
+        let detail = match db.constraint() {
+            Some(name) => format!("{} ({name})", db.message()),
+            None => db.message().to_owned(),
+        };
+        return Error::Constraint { kind, detail };
     }
     Error::database(doing, error)
 }

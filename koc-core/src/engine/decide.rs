@@ -81,18 +81,17 @@ impl<'p> Engine<'p> {
                 Action::Return => self.return_item(pending, state, &mut decisions.effects),
                 Action::Payment => payment(pending, state, &mut decisions.effects),
             };
-            if let Some(barcode) = &pending.operation.barcode {
-                if let Some(&(time, id)) = state.earlier_pending.get(barcode) {
-                    if (time, id) < pending.order_key() {
-                        outcome.warnings.push(Warning::new(
+            if let Some(barcode) = &pending.operation.barcode
+                && let Some(&(time, id)) = state.earlier_pending.get(barcode)
+                && (time, id) < pending.order_key()
+            {
+                outcome.warnings.push(Warning::new(
                             WarningCode::EarlierPendingForItem,
                             format!(
                                 "Operation {id} on item {barcode}, at {}, is still pending and was processed after this one.",
                                 minutes(time)
                             ),
                         ));
-                    }
-                }
             }
             decisions.outcomes.push(outcome);
         }
@@ -342,21 +341,21 @@ fn payment(pending: &PendingOperation, state: &mut BatchState, effects: &mut Eff
 
 fn patron_warnings(patron: &Patron, at: NaiveDateTime, warnings: &mut Vec<Warning>) {
     let day = at.date();
-    if patron.is_expired_on(day) {
-        if let Some(expiry) = patron.expiry {
-            warnings.push(Warning::new(
-                WarningCode::PatronExpired,
-                format!("Patron {} expired on {expiry}.", patron.cardnumber),
-            ));
-        }
+    if patron.is_expired_on(day)
+        && let Some(expiry) = patron.expiry
+    {
+        warnings.push(Warning::new(
+            WarningCode::PatronExpired,
+            format!("Patron {} expired on {expiry}.", patron.cardnumber),
+        ));
     }
-    if patron.is_restricted_on(day) {
-        if let Some(until) = patron.restricted_until {
-            warnings.push(Warning::new(
-                WarningCode::PatronRestricted,
-                format!("Patron {} is restricted until {until}.", patron.cardnumber),
-            ));
-        }
+    if patron.is_restricted_on(day)
+        && let Some(until) = patron.restricted_until
+    {
+        warnings.push(Warning::new(
+            WarningCode::PatronRestricted,
+            format!("Patron {} is restricted until {until}.", patron.cardnumber),
+        ));
     }
 }
 

@@ -66,12 +66,12 @@ impl Data {
     pub fn remove_pending(&mut self, id: OperationId) -> Option<PendingOperation> {
         let key = self.pending_keys.remove(&id)?;
         let pending = self.pending.remove(&key)?;
-        if let Some(barcode) = &pending.operation.barcode {
-            if let Some(keys) = self.pending_by_barcode.get_mut(barcode) {
-                keys.remove(&key);
-                if keys.is_empty() {
-                    self.pending_by_barcode.remove(barcode);
-                }
+        if let Some(barcode) = &pending.operation.barcode
+            && let Some(keys) = self.pending_by_barcode.get_mut(barcode)
+        {
+            keys.remove(&key);
+            if keys.is_empty() {
+                self.pending_by_barcode.remove(barcode);
             }
         }
         Some(pending)

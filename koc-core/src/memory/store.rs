@@ -575,10 +575,10 @@ impl Processor for MemoryStore {
                 Some(keys) => {
                     let mut batch = Vec::new();
                     while batch.len() < batch_size && next < keys.len() {
-                        if let Some(p) = data.pending.get(&keys[next]) {
-                            if in_branch(p) {
-                                batch.push(p.clone());
-                            }
+                        if let Some(p) = data.pending.get(&keys[next])
+                            && in_branch(p)
+                        {
+                            batch.push(p.clone());
                         }
                         next += 1;
                     }
