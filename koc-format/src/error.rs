@@ -118,8 +118,8 @@ impl LineError {
                 format!("unknown command `{detail}`: expected issue, return or payment")
             }
             ErrorKind::MissingField(field) => format!("missing field: {field} ({detail})"),
-            ErrorKind::InvalidTimestamp => format!("invalid timestamp `{detail}`"),
-            ErrorKind::InvalidAmount => format!("invalid amount `{detail}`"),
+            ErrorKind::InvalidTimestamp => format!("invalid timestamp {detail}"),
+            ErrorKind::InvalidAmount => format!("invalid amount {detail}"),
             ErrorKind::AmountNotPositive => {
                 format!("amount must be positive, got `{detail}`")
             }

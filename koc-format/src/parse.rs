@@ -585,7 +585,7 @@ fn parse_transaction<'a>(
         error(
             position,
             ErrorKind::InvalidTimestamp,
-            format!("{}: {e}", text_of(stamp)),
+            format!("`{}`: {e}", text_of(stamp)),
         )
     })?;
     let command = trim(fields.next().map(|f| fields.bytes(f)).unwrap_or_default());
@@ -643,7 +643,7 @@ fn parse_transaction<'a>(
                     AmountError::Empty => ErrorKind::MissingField(Field::Amount),
                     _ => ErrorKind::InvalidAmount,
                 };
-                error(position, kind, format!("{amount_text}: {e}"))
+                error(position, kind, format!("`{amount_text}`: {e}"))
             })?;
             if !amount.is_positive() {
                 return Err(error(
