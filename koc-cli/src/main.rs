@@ -59,7 +59,23 @@ fn report(error: &CliError) {
             eprintln!("koc: error: {file}: line {line}: {}", one_line(message));
         }
     }
-    eprintln!("koc: error: {}", one_line(&error.to_string()));
+    eprintln!("koc: error: {}", one_line(&with_causes(error)));
+}
+
+/// The error's text followed by each cause that adds something (a store
+/// error says what it was doing; its cause says why: "connection refused").
+fn with_causes(error: &CliError) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(inner) = cause {
+        let said = inner.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 fn one_line(text: &str) -> String {
