@@ -79,9 +79,10 @@
 //!
 //! Each batch of a run (`ProcessRun::batch_size` operations, 2 000 by
 //! default) is one transaction that selects the next pending operations in
-//! (time, id) order, loads the patrons, items, loans, debts, holds and
-//! earlier pending operations they touch with one set-based query each,
-//! lets [`koc_core::Engine`] decide, writes the effects, moves the
+//! (time, id) order, loads the patrons, items, loans, debts and holds they
+//! touch with one set-based query each (a run of one branch or of chosen
+//! operations also reads the queue up to the batch, once, for earlier
+//! operations it leaves behind), lets [`koc_core::Engine`] decide, writes the effects, moves the
 //! operations to history with their outcome, who processed them and when,
 //! and deletes them from the queue. It all commits, or none of it: a crash
 //! or a kill at any point leaves every operation either applied and in

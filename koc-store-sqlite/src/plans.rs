@@ -98,7 +98,10 @@ mod tests {
             (LOAD_ITEMS, "PRIMARY KEY (barcode=?)"),
             (LOAD_LOANS, "PRIMARY KEY (barcode=?)"),
             (LOAD_HOLDS, "holds_waiting (barcode=?)"),
-            (LOAD_EARLIER, "pending_by_barcode (barcode=?)"),
+            (
+                crate::process::earlier::PENDING_BETWEEN,
+                "SEARCH p USING PRIMARY KEY (time>? AND time<?)",
+            ),
             (
                 DELETE_PROCESSED,
                 "SEARCH pending USING PRIMARY KEY (time=? AND id=?)",

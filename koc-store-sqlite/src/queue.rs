@@ -94,15 +94,10 @@ fn enqueue(
         conn,
         "enqueuing operations",
         INSERT_PENDING,
-        4,
+        3,
         &rows,
         |row, values| {
-            values.extend([
-                &row.time as &dyn ToSql,
-                &row.id,
-                &row.operation.branch,
-                &row.operation.barcode,
-            ]);
+            values.extend([&row.time as &dyn ToSql, &row.id, &row.operation.branch]);
         },
     )?;
     Ok(report)
@@ -114,7 +109,7 @@ const INSERT_OPERATIONS: &str = concat!(
     ") VALUES "
 );
 
-const INSERT_PENDING: &str = "INSERT INTO pending (time, id, branch, barcode) VALUES ";
+const INSERT_PENDING: &str = "INSERT INTO pending (time, id, branch) VALUES ";
 
 /// An operation to enqueue, with its values as SQLite takes them.
 struct NewRow<'a> {
@@ -317,8 +312,8 @@ fn requeue(conn: &Connection, ids: &[OperationId]) -> Result<RequeueReport> {
             .and_then(|mut update| update.execute((entry, at)))
             .context("requeuing")?;
         conn.prepare_cached(
-            "INSERT INTO pending (time, id, branch, barcode)
-             SELECT time, id, branch, barcode FROM operations WHERE id = ?1",
+            "INSERT INTO pending (time, id, branch)
+             SELECT time, id, branch FROM operations WHERE id = ?1",
         )
         .and_then(|mut insert| insert.execute([id.0]))
         .context("requeuing")?;

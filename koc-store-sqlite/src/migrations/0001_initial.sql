@@ -155,18 +155,18 @@ CREATE TABLE operations (
 );
 CREATE INDEX operations_by_upload ON operations (upload);
 
--- The pending queue: the operations waiting, with the keys they are found
--- by. The table is in processing order, (time, id); an operation's time is
--- in `operations` too, so it is found by id through there.
+-- The pending queue: the operations waiting, in processing order, (time,
+-- id); an operation's time is in `operations` too, so it is found by id
+-- through there. No index by barcode: a run that leaves operations behind
+-- reads the queue in order instead (see src/process/earlier.rs), so that
+-- enqueuing and processing write no page at random here.
 CREATE TABLE pending (
     time    INTEGER NOT NULL,
     id      INTEGER NOT NULL REFERENCES operations (id),
     branch  TEXT NOT NULL,
-    barcode TEXT,
     PRIMARY KEY (time, id)
 ) WITHOUT ROWID;
 CREATE INDEX pending_by_branch ON pending (branch, time, id);
-CREATE INDEX pending_by_barcode ON pending (barcode, time, id) WHERE barcode IS NOT NULL;
 
 -- What became of operations that left the queue: one row per processing
 -- (or deletion); an operation requeued and processed again has several.

@@ -16,7 +16,8 @@ use koc_core::{
 use rusqlite::types::Value;
 use rusqlite::{Connection, ToSql};
 
-use super::Cursor;
+use super::earlier::Earlier;
+use super::{Cursor, Progress};
 use crate::circulation::{UPSERT_LOAN, loan_params};
 use crate::codec::{Cash, Time, count, kind_code, time};
 use crate::error::Context;
@@ -43,13 +44,14 @@ pub(crate) fn process(
     conn: &Connection,
     plan: &Plan,
     policy: &dyn LoanPolicy,
-    cursor: &mut Cursor,
+    progress: &mut Progress,
 ) -> Result<Option<Vec<ProcessedOperation>>> {
+    let Progress { cursor, earlier } = progress;
     let batch = next_batch(conn, plan, cursor)?;
     if batch.is_empty() {
         return Ok(None);
     }
-    let mut state = load(conn, &batch, plan.with_earlier)?;
+    let mut state = load(conn, &batch, earlier.as_mut())?;
     let decisions = Engine::new(plan.conflicts, policy).decide(&batch, &mut state)?;
     apply(conn, &decisions.effects)?;
     let outcomes = decisions.outcomes;
@@ -60,6 +62,9 @@ pub(crate) fn process(
         Time(now()),
     )?;
     let removed = remove_from_queue(conn, plan, cursor, &batch)?;
+    if let Some(earlier) = earlier {
+        earlier.written(conn)?;
+    }
     if removed != batch.len() {
         // Cannot happen inside the batch's write transaction; if it did,
         // committing would record operations that were not pending.
@@ -225,14 +230,6 @@ pub(crate) const LOAD_HOLDS: &str = concat!(
     " FROM holds WHERE barcode IN rarray(?1) AND filled_at IS NULL ORDER BY placed_at, id"
 );
 
-/// Per barcode, the earliest pending operation that is not in the batch.
-pub(crate) const LOAD_EARLIER: &str = "SELECT b.value, o.time, o.id FROM rarray(?1) AS b
-     JOIN operations AS o ON o.id = (
-         SELECT q.id FROM pending AS q
-         WHERE q.barcode = b.value AND q.id NOT IN rarray(?2)
-         ORDER BY q.time, q.id LIMIT 1
-     )";
-
 /// Removes the batch's operations from the queue; how many it removed.
 fn remove_from_queue(
     conn: &Connection,
@@ -289,7 +286,11 @@ fn each_row<P: rusqlite::Params>(
 }
 
 /// The state the batch touches, as [`BatchState`] says a store must load it.
-fn load(conn: &Connection, batch: &[PendingOperation], with_earlier: bool) -> Result<BatchState> {
+fn load(
+    conn: &Connection,
+    batch: &[PendingOperation],
+    earlier: Option<&mut Earlier>,
+) -> Result<BatchState> {
     let keys = BatchKeys::of(batch);
     let mut state = BatchState::default();
     let cards = texts(keys.cards.iter());
@@ -331,14 +332,8 @@ fn load(conn: &Connection, batch: &[PendingOperation], with_earlier: bool) -> Re
         state.add_hold(rows::hold(row)?);
         Ok(())
     })?;
-    if with_earlier {
-        let in_batch = array(batch.iter().map(|p| Value::Integer(p.id.0)));
-        each_row(conn, LOAD_EARLIER, (&barcodes, in_batch), |row| {
-            let at = row.get::<_, Time>(1)?.0;
-            let id = OperationId(row.get(2)?);
-            state.add_earlier_pending(row.get(0)?, (at, id));
-            Ok(())
-        })?;
+    if let Some(earlier) = earlier {
+        earlier.load(conn, batch, keys.barcodes.into_iter(), &mut state)?;
     }
     Ok(state)
 }

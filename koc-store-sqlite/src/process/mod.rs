@@ -2,6 +2,7 @@
 //! in one transaction rolled back at the end.
 
 pub(crate) mod batch;
+pub(crate) mod earlier;
 
 use std::sync::Arc;
 
@@ -26,6 +27,13 @@ pub(crate) enum Cursor {
     /// The chosen operations still to look at are `ids[next..]`, in
     /// processing order.
     Chosen { ids: Vec<OperationId>, next: usize },
+}
+
+/// Where a run is, and what it knows of the operations it leaves behind
+/// (only for runs that may leave some earlier than theirs).
+pub(crate) struct Progress {
+    pub cursor: Cursor,
+    pub earlier: Option<earlier::Earlier>,
 }
 
 /// What a run needs before its first batch.
@@ -132,13 +140,17 @@ impl SqliteStore {
         let policy = run.policy.clone();
         let selection = run.selection.clone();
         let Start {
-            mut cursor,
+            cursor,
             policy,
             not_pending,
         } = self
             .call(move |conn| start(conn, policy, &selection))
             .await?;
         summary.not_pending = not_pending;
+        let mut progress = Progress {
+            cursor,
+            earlier: plan.with_earlier.then(earlier::Earlier::default),
+        };
         loop {
             let plan = plan.clone();
             let policy = policy.clone();
@@ -146,11 +158,11 @@ impl SqliteStore {
                 // Every row a batch writes refers to patrons and items it
                 // loaded in the same transaction.
                 .write_checked_by_construction("processing a batch", move |tx| {
-                    let results = batch::process(tx, &plan, &*policy, &mut cursor)?;
-                    Ok((cursor, results))
+                    let results = batch::process(tx, &plan, &*policy, &mut progress)?;
+                    Ok((progress, results))
                 })
                 .await?;
-            cursor = moved;
+            progress = moved;
             let Some(results) = results else {
                 return Ok(());
             };
@@ -185,24 +197,28 @@ impl SqliteStore {
             })
             .await?;
         let Start {
-            mut cursor,
+            cursor,
             policy,
             not_pending,
         } = started?;
         summary.not_pending = not_pending;
+        let mut progress = Progress {
+            cursor,
+            earlier: plan.with_earlier.then(earlier::Earlier::default),
+        };
         loop {
             let plan = plan.clone();
             let policy = policy.clone();
             let (next, decided) = dry
                 .step(move |conn| {
-                    let results = batch::process(conn, &plan, &*policy, &mut cursor)?;
-                    Ok((cursor, results))
+                    let results = batch::process(conn, &plan, &*policy, &mut progress)?;
+                    Ok((progress, results))
                 })
                 .await?;
             dry = next;
             // On an error, `dry` is dropped and rolls back.
             let (moved, results) = decided?;
-            cursor = moved;
+            progress = moved;
             let Some(results) = results else {
                 break;
             };

@@ -1,0 +1,164 @@
+//! A run that leaves operations behind (a branch, or chosen ids) warns
+//! about an earlier pending operation on the same item even when the queue
+//! changes between its batches: another process, or another call on the
+//! same store, enqueues one before the run's position, or processes one it
+//! had seen.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use koc_core::conformance::fixtures::{
+    JANE, LEFT_HAND, MIDDLEMARCH, STAFF, checkin, for_branch, issue, library,
+};
+use koc_core::{
+    OperationId, ProcessRun, ProcessedOperation, Processor, Queue, Warning, WarningCode,
+};
+use koc_store_sqlite::SqliteStore;
+
+/// Runs `work` to completion on a runtime of its own, on another thread:
+/// from inside an observer, which cannot await.
+fn meanwhile<F: std::future::Future<Output = ()> + Send + 'static>(work: F) {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(work)
+    })
+    .join()
+    .unwrap();
+}
+
+fn earlier_warnings(result: &ProcessedOperation) -> Vec<&Warning> {
+    result
+        .outcome
+        .warnings
+        .iter()
+        .filter(|w| w.code == WarningCode::EarlierPendingForItem)
+        .collect()
+}
+
+/// Processes the branch CPL in batches of one; after the first batch,
+/// `between` runs (on another thread, to completion).
+async fn branch_run_with(
+    store: &SqliteStore,
+    between: impl FnOnce() + Send,
+) -> Vec<ProcessedOperation> {
+    let mut results = Vec::new();
+    let mut between = Some(between);
+    let mut observer = |batch: &[ProcessedOperation]| {
+        results.extend_from_slice(batch);
+        if let Some(between) = between.take() {
+            between();
+        }
+    };
+    store
+        .process(
+            &ProcessRun::all(STAFF).branch("CPL").batch_size(1),
+            &mut observer,
+        )
+        .await
+        .unwrap();
+    results
+}
+
+async fn two_stores() -> (tempfile::TempDir, SqliteStore, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("koc.sqlite");
+    let store = SqliteStore::open(&path).await.unwrap();
+    library(&store).await.unwrap();
+    let other = SqliteStore::open(&path).await.unwrap();
+    (dir, store, other)
+}
+
+/// Jane borrows LEFT_HAND at 10:00 and MIDDLEMARCH is returned at 10:10,
+/// both at CPL.
+async fn two_operations(store: &SqliteStore) {
+    store
+        .enqueue(
+            None,
+            &[
+                issue("2026-07-22 10:00:00", JANE, LEFT_HAND),
+                checkin("2026-07-22 10:10:00", MIDDLEMARCH),
+            ],
+        )
+        .await
+        .unwrap();
+}
+
+/// A return of MIDDLEMARCH at FFL at 09:55: before the first batch of the
+/// run, outside it.
+fn earlier_elsewhere() -> koc_core::Operation {
+    for_branch(checkin("2026-07-22 09:55:00", MIDDLEMARCH), "FFL")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_operation_enqueued_by_another_process_is_seen() {
+    let (_dir, store, other) = two_stores().await;
+    two_operations(&store).await;
+    let added = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let seen = added.clone();
+    let results = branch_run_with(&store, move || {
+        meanwhile(async move {
+            let report = other.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
+            *seen.lock().unwrap() = Some(report.added[0]);
+        })
+    })
+    .await;
+    assert_eq!(results.len(), 2);
+    assert!(earlier_warnings(&results[0]).is_empty());
+    let warned = earlier_warnings(&results[1]);
+    let id: OperationId = added.lock().unwrap().unwrap();
+    assert_eq!(warned.len(), 1, "{:?}", results[1].outcome);
+    assert!(warned[0].message.contains(&id.to_string()), "{warned:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_operation_enqueued_through_the_same_store_is_seen() {
+    let (_dir, store, _other) = two_stores().await;
+    two_operations(&store).await;
+    let same = store.clone();
+    let results = branch_run_with(&store, move || {
+        meanwhile(async move {
+            same.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
+        })
+    })
+    .await;
+    assert_eq!(earlier_warnings(&results[1]).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_operation_processed_by_another_process_is_forgotten() {
+    let (_dir, store, other) = two_stores().await;
+    let elsewhere = store
+        .enqueue(None, &[earlier_elsewhere()])
+        .await
+        .unwrap()
+        .added[0];
+    two_operations(&store).await;
+    let results = branch_run_with(&store, move || {
+        meanwhile(async move {
+            let summary = other
+                .process(&ProcessRun::ids(STAFF, vec![elsewhere]), &mut |_: &[_]| {})
+                .await
+                .unwrap();
+            assert_eq!(summary.processed, 1);
+        })
+    })
+    .await;
+    assert_eq!(results.len(), 2);
+    assert!(
+        earlier_warnings(&results[1]).is_empty(),
+        "{:?}",
+        results[1].outcome
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_changes_a_run_reads_the_queue_once_and_still_warns() {
+    let (_dir, store, _other) = two_stores().await;
+    store.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
+    two_operations(&store).await;
+    let results = branch_run_with(&store, || {}).await;
+    assert!(earlier_warnings(&results[0]).is_empty());
+    assert_eq!(earlier_warnings(&results[1]).len(), 1);
+}
