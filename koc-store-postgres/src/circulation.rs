@@ -194,6 +194,57 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    async fn upsert_loans_in(&self, conn: &mut PgConnection, loans: &[&Loan]) -> Result<()> {
+        let columns = LoanColumns::of(loans.iter().copied());
+        // What a foreign key would check (see the schema: the loans table
+        // has none, so that processing does not pay for the check).
+        let missing = sqlx::query_as::<_, (String, String, bool)>(
+            "SELECT u.barcode, u.cardnumber, \
+             EXISTS (SELECT 1 FROM items i WHERE i.barcode = u.barcode) \
+             FROM unnest($1::text[], $2::text[]) AS u(barcode, cardnumber) \
+             WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.barcode = u.barcode) \
+             OR NOT EXISTS (SELECT 1 FROM patrons p WHERE p.cardnumber = u.cardnumber) LIMIT 1",
+        )
+        .bind(&columns.barcode)
+        .bind(&columns.cardnumber)
+        .fetch_optional(&mut *conn)
+        .await
+        .doing("looking up patrons and items")?;
+        if let Some((barcode, cardnumber, item_exists)) = missing {
+            return Err(Error::Constraint {
+                kind: ConstraintKind::ForeignKey,
+                detail: if item_exists {
+                    format!("no patron with card number {cardnumber} (loan of {barcode})")
+                } else {
+                    format!("no item with barcode {barcode}")
+                },
+            });
+        }
+        sqlx::query(concat!(
+            "INSERT INTO loans (",
+            loan_columns!(""),
+            ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
+             $5::bigint[], $6::timestamp[], $7::text[]) \
+             ON CONFLICT (barcode) DO UPDATE SET cardnumber = EXCLUDED.cardnumber, \
+             issued_at = EXCLUDED.issued_at, due_at = EXCLUDED.due_at, \
+             renewals = EXCLUDED.renewals, last_renewed_at = EXCLUDED.last_renewed_at, \
+             branch = EXCLUDED.branch"
+        ))
+        .bind(&columns.barcode)
+        .bind(&columns.cardnumber)
+        .bind(&columns.issued_at)
+        .bind(&columns.due_at)
+        .bind(&columns.renewals)
+        .bind(&columns.last_renewed_at)
+        .bind(&columns.branch)
+        .execute(&mut *conn)
+        .await
+        .doing("saving loans")?;
+        Ok(())
+    }
+}
+
 /// Patrons as column arrays, for one `unnest`.
 #[derive(Default)]
 struct PatronColumns<'a> {
@@ -287,28 +338,8 @@ impl Circulation for PostgresStore {
         if loans.is_empty() {
             return Ok(());
         }
-        let columns = LoanColumns::of(loans.iter().copied());
-        sqlx::query(concat!(
-            "INSERT INTO loans (",
-            loan_columns!(""),
-            ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
-             $5::bigint[], $6::timestamp[], $7::text[]) \
-             ON CONFLICT (barcode) DO UPDATE SET cardnumber = EXCLUDED.cardnumber, \
-             issued_at = EXCLUDED.issued_at, due_at = EXCLUDED.due_at, \
-             renewals = EXCLUDED.renewals, last_renewed_at = EXCLUDED.last_renewed_at, \
-             branch = EXCLUDED.branch"
-        ))
-        .bind(&columns.barcode)
-        .bind(&columns.cardnumber)
-        .bind(&columns.issued_at)
-        .bind(&columns.due_at)
-        .bind(&columns.renewals)
-        .bind(&columns.last_renewed_at)
-        .bind(&columns.branch)
-        .execute(&self.pool)
-        .await
-        .doing("saving loans")?;
-        Ok(())
+        in_transaction!(self, "saving loans", |conn| self
+            .upsert_loans_in(conn, &loans))
     }
 
     async fn upsert_debts(&self, debts: &[NewDebt]) -> Result<usize> {

@@ -56,13 +56,14 @@ pub(crate) fn sql_limit(limit: Option<usize>) -> Option<i64> {
 impl History for PostgresStore {
     async fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(concat!(
-            "SELECT id, operation_id, ",
-            operation_columns!(""),
-            ", outcome, message, warnings::text, by_user, at, requeued_at FROM history \
-             WHERE (NOT $1 OR (outcome = ANY($2) AND requeued_at IS NULL)) \
-             AND ($3::bigint IS NULL OR operation_id = $3) \
-             AND ($4::text IS NULL OR branch = $4) \
-             ORDER BY id DESC LIMIT $5"
+            "SELECT h.id, o.id, ",
+            operation_columns!("o."),
+            ", h.outcome, h.message, h.warnings::text, h.by_user, h.at, h.requeued_at \
+             FROM history h JOIN operations o ON o.id = h.operation_id \
+             WHERE (NOT $1 OR (h.outcome = ANY($2) AND h.requeued_at IS NULL)) \
+             AND ($3::bigint IS NULL OR h.operation_id = $3) \
+             AND ($4::text IS NULL OR o.branch = $4) \
+             ORDER BY h.id DESC LIMIT $5"
         ))
         .bind(filter.failed)
         .bind(failure_codes())

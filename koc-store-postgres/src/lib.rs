@@ -99,6 +99,7 @@
 
 mod circulation;
 mod codec;
+mod copy;
 mod error;
 mod history;
 mod locks;

@@ -19,8 +19,8 @@
 //!    queue.
 //! 4. [`Engine::decide`], in memory.
 //! 5. The effects, one set-based statement per kind (`unnest` of arrays),
-//!    and the move of the batch from the queue to history (one
-//!    `DELETE ... RETURNING` feeding an `INSERT`).
+//!    and the move of the batch from the queue to history: its keys deleted
+//!    from `pending`, its outcomes copied into `history` (binary `COPY`).
 //! 6. Commit; then the observer sees the batch.
 //!
 //! An error anywhere (the database, a loan policy) rolls the batch back:
@@ -31,7 +31,7 @@
 //! outcomes are exactly a real run's, and nothing is written. It holds the
 //! queue lock for the whole run, so real processing waits for it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
@@ -43,14 +43,38 @@ use koc_core::{
 use sqlx::{PgConnection, Row};
 
 use crate::circulation::{LoanColumns, load_rules};
+use crate::copy::CopyRows;
 use crate::error::{Doing, corrupt};
 use crate::history::warnings_json;
+use crate::queue::pending_of_ids;
 use crate::rows::{
     self, account_line_columns, hold_columns, item_columns, loan_columns, operation_columns,
-    operation_fields, patron_columns,
+    patron_columns,
 };
 use crate::store::now;
 use crate::{PostgresStore, codec, locks};
+
+/// The operations of a batch, in processing order, and where each is in
+/// the queue table.
+struct Batch {
+    operations: Vec<PendingOperation>,
+    /// The `ctid` of each operation's row in `pending`: the batch leaves
+    /// the queue by these, without a search. Stable until the transaction
+    /// ends: queue rows are never updated, and only holders of the queue
+    /// lock delete them.
+    places: Vec<String>,
+}
+
+/// Where the items and open loans a batch loaded are, by barcode: their
+/// rows' `ctid`, so that the batch's writes go straight to the rows instead
+/// of searching the primary key again. A row a host changed meanwhile has
+/// moved; a write that finds fewer rows than it should is done again by
+/// barcode.
+#[derive(Default)]
+struct Places {
+    items: HashMap<String, String>,
+    loans: HashMap<String, String>,
+}
 
 /// Where a run is in the queue.
 enum Cursor {
@@ -77,10 +101,11 @@ impl PostgresStore {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let rows = sqlx::query(
-            "SELECT id, branch FROM pending_operations WHERE id = ANY($1) \
-             ORDER BY time, time_ns, id",
-        )
+        let rows = sqlx::query(concat!(
+            "SELECT p.id, p.branch",
+            pending_of_ids!(),
+            " ORDER BY p.time, p.time_ns, p.id"
+        ))
         .bind(&wanted)
         .fetch_all(&mut *conn)
         .await
@@ -110,34 +135,36 @@ impl PostgresStore {
         cursor: &mut Cursor,
         branch: Option<&str>,
         size: usize,
-    ) -> Result<Vec<PendingOperation>> {
+    ) -> Result<Batch> {
         let limit = i64::try_from(size).unwrap_or(i64::MAX);
         let rows = match cursor {
             Cursor::All(after) => {
                 let query = match (&after, branch) {
                     (None, None) => sqlx::query(concat!(
-                        "SELECT id, ",
-                        operation_columns!(""),
-                        " FROM pending_operations ORDER BY time, time_ns, id LIMIT $1"
+                        "SELECT o.id, ",
+                        operation_columns!("o."),
+                        ", p.ctid::text FROM pending p JOIN operations o ON o.id = p.id \
+                         ORDER BY p.time, p.time_ns, p.id LIMIT $1"
                     )),
                     (None, Some(_)) => sqlx::query(concat!(
-                        "SELECT id, ",
-                        operation_columns!(""),
-                        " FROM pending_operations WHERE branch = $2 \
-                         ORDER BY time, time_ns, id LIMIT $1"
+                        "SELECT o.id, ",
+                        operation_columns!("o."),
+                        ", p.ctid::text FROM pending p JOIN operations o ON o.id = p.id WHERE p.branch = $2 \
+                         ORDER BY p.time, p.time_ns, p.id LIMIT $1"
                     )),
                     (Some(_), None) => sqlx::query(concat!(
-                        "SELECT id, ",
-                        operation_columns!(""),
-                        " FROM pending_operations WHERE (time, time_ns, id) > ($3, $4, $5) \
-                         ORDER BY time, time_ns, id LIMIT $1"
+                        "SELECT o.id, ",
+                        operation_columns!("o."),
+                        ", p.ctid::text FROM pending p JOIN operations o ON o.id = p.id \
+                         WHERE (p.time, p.time_ns, p.id) > ($3, $4, $5) \
+                         ORDER BY p.time, p.time_ns, p.id LIMIT $1"
                     )),
                     (Some(_), Some(_)) => sqlx::query(concat!(
-                        "SELECT id, ",
-                        operation_columns!(""),
-                        " FROM pending_operations WHERE branch = $2 \
-                         AND (time, time_ns, id) > ($3, $4, $5) \
-                         ORDER BY time, time_ns, id LIMIT $1"
+                        "SELECT o.id, ",
+                        operation_columns!("o."),
+                        ", p.ctid::text FROM pending p JOIN operations o ON o.id = p.id WHERE p.branch = $2 \
+                         AND (p.time, p.time_ns, p.id) > ($3, $4, $5) \
+                         ORDER BY p.time, p.time_ns, p.id LIMIT $1"
                     )),
                 };
                 let mut query = query.bind(limit).bind(branch.unwrap_or_default());
@@ -153,9 +180,11 @@ impl PostgresStore {
                 let chunk = ids.get(*next..end).unwrap_or_default();
                 *next = end;
                 let rows = sqlx::query(concat!(
-                    "SELECT id, ",
-                    operation_columns!(""),
-                    " FROM pending_operations WHERE id = ANY($1) ORDER BY time, time_ns, id"
+                    "SELECT o.id, ",
+                    operation_columns!("o."),
+                    ", p.ctid::text",
+                    pending_of_ids!(),
+                    " ORDER BY p.time, p.time_ns, p.id"
                 ))
                 .bind(chunk)
                 .fetch_all(&mut *conn)
@@ -166,24 +195,33 @@ impl PostgresStore {
             },
         }
         .doing("taking the next batch")?;
-        let batch = rows
-            .iter()
-            .map(|row| rows::pending(row, 0))
-            .collect::<Result<Vec<_>>>()?;
-        if let (Cursor::All(after), Some(last)) = (cursor, batch.last()) {
+        let mut batch = Batch {
+            operations: Vec::with_capacity(rows.len()),
+            places: Vec::with_capacity(rows.len()),
+        };
+        for row in &rows {
+            batch.operations.push(rows::pending(row, 0)?);
+            batch.places.push(
+                row.try_get(rows::PENDING_WIDTH)
+                    .doing("taking the next batch")?,
+            );
+        }
+        if let (Cursor::All(after), Some(last)) = (cursor, batch.operations.last()) {
             let (time, ns) = codec::split_time(last.operation.time);
             *after = Some((time, ns, last.id.0));
         }
         Ok(batch)
     }
 
-    /// Everything `batch` touches (see [`BatchState`]).
+    /// Everything `batch` touches (see [`BatchState`]), and where its items
+    /// and open loans are.
     async fn load_state(
         &self,
         conn: &mut PgConnection,
         batch: &[PendingOperation],
         with_earlier: bool,
-    ) -> Result<BatchState> {
+    ) -> Result<(BatchState, Places)> {
+        let mut places = Places::default();
         let keys = BatchKeys::of(batch);
         let cards: Vec<&str> = keys.cards.iter().map(String::as_str).collect();
         let barcodes: Vec<&str> = keys.barcodes.iter().map(String::as_str).collect();
@@ -248,18 +286,25 @@ impl PostgresStore {
                 item_columns!("i."),
                 ", ",
                 loan_columns!("l."),
-                " FROM unnest($1::text[]) AS k(barcode) JOIN items i ON i.barcode = k.barcode \
+                ", i.ctid::text, l.ctid::text \
+                 FROM unnest($1::text[]) AS k(barcode) JOIN items i ON i.barcode = k.barcode \
                  LEFT JOIN loans l ON l.barcode = i.barcode"
             ))
             .bind(&barcodes)
             .fetch_all(&mut *conn)
             .await
             .doing("loading items and loans")?;
+            let at = rows::ITEM_WIDTH + rows::LOAN_WIDTH;
             for row in &rows {
-                state.add_item(rows::item(row, 0)?);
+                let item = rows::item(row, 0)?;
+                let place: String = row.try_get(at).doing("loading items")?;
+                places.items.insert(item.barcode.clone(), place);
                 if let Some(loan) = rows::maybe_loan(row, rows::ITEM_WIDTH)? {
+                    let place: String = row.try_get(at + 1).doing("loading loans")?;
+                    places.loans.insert(loan.barcode.clone(), place);
                     state.add_loan(loan);
                 }
+                state.add_item(item);
             }
             let rows = sqlx::query(concat!(
                 "SELECT ",
@@ -278,7 +323,7 @@ impl PostgresStore {
                 let ids: Vec<i64> = batch.iter().map(|p| p.id.0).collect();
                 let rows = sqlx::query(
                     "SELECT DISTINCT ON (p.barcode) p.barcode, p.time, p.time_ns, p.id \
-                     FROM unnest($1::text[]) AS k(barcode) JOIN pending_operations p \
+                     FROM unnest($1::text[]) AS k(barcode) JOIN pending p \
                      ON p.barcode = k.barcode WHERE p.id <> ALL($2) \
                      ORDER BY p.barcode, p.time, p.time_ns, p.id",
                 )
@@ -298,26 +343,94 @@ impl PostgresStore {
                 }
             }
         }
-        Ok(state)
+        Ok((state, places))
     }
 
-    /// Writes a batch's effects.
-    async fn apply(&self, conn: &mut PgConnection, effects: &Effects) -> Result<()> {
-        let gone: Vec<&str> = effects
-            .loans
-            .iter()
-            .filter(|(_, loan)| loan.is_none())
-            .map(|(barcode, _)| barcode.as_str())
-            .collect();
+    /// Writes a batch's effects, to the rows at `places` where it can.
+    async fn apply(
+        &self,
+        conn: &mut PgConnection,
+        effects: &Effects,
+        places: &Places,
+    ) -> Result<()> {
+        // Each loan touched is deleted, changed in place (a renewal keeps
+        // its row: an update that touches no index) or added.
+        let mut gone = Vec::new();
+        let (mut changed, mut added) = (Vec::new(), Vec::new());
+        for (barcode, loan) in &effects.loans {
+            match (loan, places.loans.get(barcode)) {
+                (None, Some(place)) => gone.push((barcode.as_str(), Some(place.as_str()))),
+                (None, None) => {}
+                (Some(loan), Some(place)) => changed.push((loan, Some(place.as_str()))),
+                (Some(loan), None) => added.push(loan),
+            }
+        }
         if !gone.is_empty() {
-            sqlx::query("DELETE FROM loans WHERE barcode = ANY($1)")
-                .bind(&gone)
+            let (barcodes, at): (Vec<&str>, Vec<Option<&str>>) = gone.into_iter().unzip();
+            let deleted = sqlx::query(
+                "DELETE FROM loans l USING unnest($1::text[]::tid[], $2::text[]) AS u(at, barcode) \
+                 WHERE l.ctid = u.at AND l.barcode = u.barcode",
+            )
+            .bind(&at)
+            .bind(&barcodes)
+            .execute(&mut *conn)
+            .await
+            .doing("closing loans")?;
+            if deleted.rows_affected() != barcodes.len() as u64 {
+                sqlx::query("DELETE FROM loans WHERE barcode = ANY($1)")
+                    .bind(&barcodes)
+                    .execute(&mut *conn)
+                    .await
+                    .doing("closing loans")?;
+            }
+        }
+        if !changed.is_empty() {
+            let at: Vec<Option<&str>> = changed.iter().map(|(_, at)| *at).collect();
+            let changed = LoanColumns::of(changed.into_iter().map(|(loan, _)| loan));
+            let updated = sqlx::query(concat!(
+                "UPDATE loans l SET ",
+                loan_update!(),
+                " FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
+                 $5::bigint[], $6::timestamp[], $7::text[], $8::text[]::tid[]) \
+                 AS u(barcode, cardnumber, issued_at, due_at, renewals, last_renewed_at, \
+                 branch, at) WHERE l.ctid = u.at AND l.barcode = u.barcode"
+            ))
+            .bind(&changed.barcode)
+            .bind(&changed.cardnumber)
+            .bind(&changed.issued_at)
+            .bind(&changed.due_at)
+            .bind(&changed.renewals)
+            .bind(&changed.last_renewed_at)
+            .bind(&changed.branch)
+            .bind(&at)
+            .execute(&mut *conn)
+            .await
+            .doing("writing loans")?;
+            if updated.rows_affected() != changed.barcode.len() as u64 {
+                sqlx::query(concat!(
+                    "UPDATE loans l SET ",
+                    loan_update!(),
+                    " FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
+                     $5::bigint[], $6::timestamp[], $7::text[]) \
+                     AS u(barcode, cardnumber, issued_at, due_at, renewals, last_renewed_at, \
+                     branch) WHERE l.barcode = u.barcode"
+                ))
+                .bind(&changed.barcode)
+                .bind(&changed.cardnumber)
+                .bind(&changed.issued_at)
+                .bind(&changed.due_at)
+                .bind(&changed.renewals)
+                .bind(&changed.last_renewed_at)
+                .bind(&changed.branch)
                 .execute(&mut *conn)
                 .await
-                .doing("closing loans")?;
+                .doing("writing loans")?;
+            }
         }
-        let open = LoanColumns::of(effects.loans.values().flatten());
-        if !open.barcode.is_empty() {
+        if !added.is_empty() {
+            let added = LoanColumns::of(added.into_iter());
+            // A host's upsert_loans may have added one meanwhile: the
+            // processed operation, later, wins.
             sqlx::query(concat!(
                 "INSERT INTO loans (",
                 loan_columns!(""),
@@ -328,42 +441,43 @@ impl PostgresStore {
                  renewals = EXCLUDED.renewals, last_renewed_at = EXCLUDED.last_renewed_at, \
                  branch = EXCLUDED.branch"
             ))
-            .bind(&open.barcode)
-            .bind(&open.cardnumber)
-            .bind(&open.issued_at)
-            .bind(&open.due_at)
-            .bind(&open.renewals)
-            .bind(&open.last_renewed_at)
-            .bind(&open.branch)
+            .bind(&added.barcode)
+            .bind(&added.cardnumber)
+            .bind(&added.issued_at)
+            .bind(&added.due_at)
+            .bind(&added.renewals)
+            .bind(&added.last_renewed_at)
+            .bind(&added.branch)
             .execute(&mut *conn)
             .await
             .doing("writing loans")?;
         }
         if !effects.closed_loans.is_empty() {
-            let closed = LoanColumns::of(effects.closed_loans.iter().map(|c| &c.loan));
-            let returned: Vec<NaiveDateTime> =
-                effects.closed_loans.iter().map(|c| c.returned_at).collect();
-            sqlx::query(concat!(
-                "INSERT INTO closed_loans (",
-                loan_columns!(""),
-                ", returned_at) SELECT u.barcode, u.cardnumber, u.issued_at, u.due_at, \
-                 u.renewals, u.last_renewed_at, u.branch, u.returned_at \
-                 FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
-                 $5::bigint[], $6::timestamp[], $7::text[], $8::timestamp[]) WITH ORDINALITY \
-                 AS u(barcode, cardnumber, issued_at, due_at, renewals, last_renewed_at, \
-                 branch, returned_at, ord) ORDER BY u.ord"
-            ))
-            .bind(&closed.barcode)
-            .bind(&closed.cardnumber)
-            .bind(&closed.issued_at)
-            .bind(&closed.due_at)
-            .bind(&closed.renewals)
-            .bind(&closed.last_renewed_at)
-            .bind(&closed.branch)
-            .bind(&returned)
-            .execute(&mut *conn)
-            .await
-            .doing("recording ended loans")?;
+            let first = take_ids(conn, "closed_loan_ids", effects.closed_loans.len()).await?;
+            let mut rows = CopyRows::new(9, effects.closed_loans.len() * 128);
+            for (id, closed) in (first..).zip(&effects.closed_loans) {
+                let loan = &closed.loan;
+                rows.row()
+                    .int8(id)
+                    .text(&loan.barcode)?
+                    .text(&loan.cardnumber)?
+                    .timestamp(loan.issued_at)?
+                    .timestamp(loan.due_at)?
+                    .int8(i64::from(loan.renewals))
+                    .timestamp_or_null(loan.last_renewed_at)?
+                    .text_or_null(loan.branch.as_deref())?
+                    .timestamp(closed.returned_at)?;
+            }
+            rows.send(
+                conn,
+                concat!(
+                    "COPY closed_loans (id, ",
+                    loan_columns!(""),
+                    ", returned_at) FROM STDIN (FORMAT binary)"
+                ),
+                "recording ended loans",
+            )
+            .await?;
         }
         if !effects.items.is_empty() {
             let barcodes: Vec<&str> = effects.items.keys().map(String::as_str).collect();
@@ -375,19 +489,40 @@ impl PostgresStore {
                 .values()
                 .map(|i| i.holdingbranch.as_deref())
                 .collect();
-            sqlx::query(
+            let at: Vec<Option<&str>> = barcodes
+                .iter()
+                .map(|b| places.items.get(*b).map(String::as_str))
+                .collect();
+            let updated = sqlx::query(
                 "UPDATE items i SET status = u.status, last_seen = u.last_seen, \
                  holdingbranch = u.holdingbranch \
-                 FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::text[]) \
-                 AS u(barcode, status, last_seen, holdingbranch) WHERE i.barcode = u.barcode",
+                 FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::text[], \
+                 $5::text[]::tid[]) AS u(barcode, status, last_seen, holdingbranch, at) \
+                 WHERE i.ctid = u.at AND i.barcode = u.barcode",
             )
             .bind(&barcodes)
             .bind(&statuses)
             .bind(&seen)
             .bind(&holding)
+            .bind(&at)
             .execute(&mut *conn)
             .await
             .doing("updating items")?;
+            if updated.rows_affected() != barcodes.len() as u64 {
+                sqlx::query(
+                    "UPDATE items i SET status = u.status, last_seen = u.last_seen, \
+                     holdingbranch = u.holdingbranch \
+                     FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::text[]) \
+                     AS u(barcode, status, last_seen, holdingbranch) WHERE i.barcode = u.barcode",
+                )
+                .bind(&barcodes)
+                .bind(&statuses)
+                .bind(&seen)
+                .bind(&holding)
+                .execute(&mut *conn)
+                .await
+                .doing("updating items")?;
+            }
         }
         if !effects.debts.is_empty() {
             let ids: Vec<i64> = effects.debts.keys().map(|id| id.0).collect();
@@ -464,46 +599,52 @@ impl PostgresStore {
         &self,
         conn: &mut PgConnection,
         results: &[ProcessedOperation],
+        places: &[String],
         by: &str,
     ) -> Result<()> {
-        let ids: Vec<i64> = results.iter().map(|r| r.pending.id.0).collect();
-        let codes: Vec<&str> = results.iter().map(|r| r.outcome.code.as_str()).collect();
-        let messages: Vec<&str> = results.iter().map(|r| r.outcome.message.as_str()).collect();
-        let warnings = results
-            .iter()
-            .map(|r| match r.outcome.warnings.is_empty() {
-                true => Ok("[]".to_owned()),
-                false => warnings_json(&r.outcome.warnings),
-            })
-            .collect::<Result<Vec<String>>>()?;
-        let moved = sqlx::query(concat!(
-            "WITH moved AS (DELETE FROM pending_operations WHERE id = ANY($1) RETURNING *) \
-             INSERT INTO history (operation_id, ",
-            operation_fields!(""),
-            ", outcome, message, warnings, by_user, at) SELECT m.id, ",
-            operation_fields!("m."),
-            ", u.outcome, u.message, u.warnings::jsonb, $5, $6 \
-             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY \
-             AS u(id, outcome, message, warnings, ord) JOIN moved m ON m.id = u.id \
-             ORDER BY u.ord"
-        ))
-        .bind(&ids)
-        .bind(&codes)
-        .bind(&messages)
-        .bind(&warnings)
-        .bind(by)
-        .bind(now())
-        .execute(&mut *conn)
+        let mut gone: Vec<i64> = sqlx::query_scalar(
+            "DELETE FROM pending WHERE ctid = ANY($1::text[]::tid[]) RETURNING id",
+        )
+        .bind(places)
+        .fetch_all(&mut *conn)
         .await
-        .doing("moving operations to history")?;
-        if moved.rows_affected() != results.len() as u64 {
+        .doing("taking operations out of the queue")?;
+        let mut ids: Vec<i64> = results.iter().map(|r| r.pending.id.0).collect();
+        gone.sort_unstable();
+        ids.sort_unstable();
+        if gone != ids {
             // Cannot happen under the queue lock; never commit if it does.
             return Err(corrupt(format_args!(
-                "{} of {} operations of the batch left the queue",
-                moved.rows_affected(),
+                "{} of the {} operations of the batch left the queue",
+                gone.len(),
                 results.len()
             )));
         }
+        let first = take_ids(conn, "history_ids", results.len()).await?;
+        let mut rows = CopyRows::new(7, results.len() * 96);
+        let at = now();
+        for (id, result) in (first..).zip(results) {
+            let outcome = &result.outcome;
+            rows.row()
+                .int8(id)
+                .int8(result.pending.id.0)
+                .text(outcome.code.as_str())?
+                .text(&outcome.message)?;
+            if outcome.warnings.is_empty() {
+                rows.jsonb("[]")?;
+            } else {
+                rows.jsonb(&warnings_json(&outcome.warnings)?)?;
+            }
+            rows.text(by)?.timestamp(at)?;
+        }
+        // COPY keeps the rows' order: history ids follow processing order.
+        rows.send(
+            conn,
+            "COPY history (id, operation_id, outcome, message, warnings, by_user, at) \
+             FROM STDIN (FORMAT binary)",
+            "recording history",
+        )
+        .await?;
         Ok(())
     }
 
@@ -519,20 +660,22 @@ impl PostgresStore {
         let batch = self
             .next_batch(conn, cursor, run.branch.as_deref(), run.batch_size.max(1))
             .await?;
-        if batch.is_empty() {
+        if batch.operations.is_empty() {
             return Ok(None);
         }
-        let mut state = self
-            .load_state(conn, &batch, run.may_leave_earlier_operations())
+        let (mut state, places) = self
+            .load_state(conn, &batch.operations, run.may_leave_earlier_operations())
             .await?;
-        let decisions = engine.decide(&batch, &mut state)?;
-        self.apply(conn, &decisions.effects).await?;
+        let decisions = engine.decide(&batch.operations, &mut state)?;
+        self.apply(conn, &decisions.effects, &places).await?;
         let results: Vec<ProcessedOperation> = batch
+            .operations
             .into_iter()
             .zip(decisions.outcomes)
             .map(|(pending, outcome)| ProcessedOperation { pending, outcome })
             .collect();
-        self.settle(conn, &results, &run.user).await?;
+        self.settle(conn, &results, &batch.places, &run.user)
+            .await?;
         Ok(Some(results))
     }
 
@@ -586,6 +729,29 @@ impl PostgresStore {
         tx.rollback().await.doing("ending a dry run")?;
         result
     }
+}
+
+/// The `SET` list that makes an open loan `l` what `u` says.
+macro_rules! loan_update {
+    () => {
+        "cardnumber = u.cardnumber, issued_at = u.issued_at, due_at = u.due_at, \
+         renewals = u.renewals, last_renewed_at = u.last_renewed_at, branch = u.branch"
+    };
+}
+use loan_update;
+
+/// The first of `count` consecutive ids taken from `sequence` at once: safe
+/// where every writer of the table holds the queue lock.
+async fn take_ids(conn: &mut PgConnection, sequence: &str, count: usize) -> Result<i64> {
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    let last: i64 =
+        sqlx::query_scalar("SELECT setval($1::regclass, nextval($1::regclass) + $2 - 1)")
+            .bind(sequence)
+            .bind(count)
+            .fetch_one(conn)
+            .await
+            .doing("numbering rows")?;
+    Ok(last - count + 1)
 }
 
 /// The policy a run decides due dates with.

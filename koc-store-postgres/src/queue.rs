@@ -1,4 +1,8 @@
 //! [`Queue`]: enqueue, list, delete and requeue, each call one transaction.
+//!
+//! An operation is written once, to `operations`, when it is enqueued; the
+//! queue (`pending`) holds its processing order key and the keys it is
+//! chosen by, and history one row per time it left the queue.
 
 use std::collections::{HashMap, HashSet};
 
@@ -10,123 +14,65 @@ use koc_core::{
 };
 use sqlx::{PgConnection, Row};
 
+use crate::copy::CopyRows;
 use crate::error::{Doing, corrupt};
-use crate::rows::{self, operation_columns, operation_fields};
+use crate::rows::{self, operation_columns};
 use crate::store::{in_transaction, now};
 use crate::{PostgresStore, codec, locks};
 
-/// The operations of one enqueue that are new, as column arrays for one
-/// `INSERT ... SELECT FROM unnest(...)`.
-#[derive(Default)]
-struct NewOperations<'a> {
-    ids: Vec<i64>,
-    fingerprints: Vec<String>,
-    actions: Vec<&'static str>,
-    times: Vec<NaiveDateTime>,
-    time_ns: Vec<i16>,
-    cardnumbers: Vec<Option<&'a str>>,
-    barcodes: Vec<Option<&'a str>>,
-    amounts: Vec<Option<i64>>,
-    due_dates: Vec<Option<chrono::NaiveDate>>,
-    due_ats: Vec<Option<NaiveDateTime>>,
-    due_ns: Vec<i16>,
-    userids: Vec<&'a str>,
-    branches: Vec<&'a str>,
-    workstations: Vec<Option<&'a str>>,
-    source_kinds: Vec<&'static str>,
-    source_files: Vec<Option<&'a str>>,
-    source_lines: Vec<Option<i64>>,
-    source_details: Vec<Option<&'a str>>,
+/// The columns of `operations` enqueue writes, in [`copy_operation`]'s
+/// order.
+const OPERATION_COPY: &str = "COPY operations (id, upload_id, enqueued_at, fingerprint, action, \
+     time, time_ns, cardnumber, barcode, amount, due_date, due_at, due_ns, userid, branch, \
+     workstation, source_kind, source_file, source_line, source_detail) \
+     FROM STDIN (FORMAT binary)";
+
+/// One new operation as a row of [`OPERATION_COPY`].
+fn copy_operation(
+    rows: &mut CopyRows,
+    id: i64,
+    upload: UploadId,
+    enqueued_at: NaiveDateTime,
+    fingerprint: &str,
+    operation: &Operation,
+) -> Result<()> {
+    let (time, ns) = codec::split_time(operation.time);
+    let (due_date, due_at, due_ns) = codec::due_columns(operation.due);
+    let (kind, file, line, detail) = codec::source_columns(&operation.source)?;
+    rows.row()
+        .int8(id)
+        .int8(upload.0)
+        .timestamp(enqueued_at)?
+        .text(fingerprint)?
+        .text(operation.action.as_str())?
+        .timestamp(time)?
+        .int2(ns)
+        .text_or_null(operation.cardnumber.as_deref())?
+        .text_or_null(operation.barcode.as_deref())?
+        .micros_or_null(operation.amount.map(|a| a.micros()))
+        .date_or_null(due_date)?
+        .timestamp_or_null(due_at)?
+        .int2(due_ns)
+        .text(&operation.userid)?
+        .text(&operation.branch)?
+        .text_or_null(operation.workstation.as_deref())?
+        .text(kind)?
+        .text_or_null(file)?
+        .int8_or_null(line)
+        .text_or_null(detail)?;
+    Ok(())
 }
 
-impl<'a> NewOperations<'a> {
-    fn push(&mut self, operation: &'a Operation, fingerprint: String) -> Result<()> {
-        let (time, ns) = codec::split_time(operation.time);
-        let (due_date, due_at, due_ns) = codec::due_columns(operation.due);
-        let (kind, file, line, detail) = codec::source_columns(&operation.source)?;
-        self.fingerprints.push(fingerprint);
-        self.actions.push(operation.action.as_str());
-        self.times.push(time);
-        self.time_ns.push(ns);
-        self.cardnumbers.push(operation.cardnumber.as_deref());
-        self.barcodes.push(operation.barcode.as_deref());
-        self.amounts.push(operation.amount.map(|a| a.micros()));
-        self.due_dates.push(due_date);
-        self.due_ats.push(due_at);
-        self.due_ns.push(due_ns);
-        self.userids.push(&operation.userid);
-        self.branches.push(&operation.branch);
-        self.workstations.push(operation.workstation.as_deref());
-        self.source_kinds.push(kind);
-        self.source_files.push(file);
-        self.source_lines.push(line);
-        self.source_details.push(detail);
-        Ok(())
-    }
-
-    fn len(&self) -> usize {
-        self.fingerprints.len()
-    }
-
-    async fn insert(
-        &self,
-        conn: &mut PgConnection,
-        upload: UploadId,
-        enqueued_at: NaiveDateTime,
-    ) -> Result<()> {
-        sqlx::query(concat!(
-            "INSERT INTO pending_operations (id, ",
-            operation_fields!(""),
-            ") SELECT u.id, $2, $3, u.fingerprint, u.action, u.time, u.time_ns, u.cardnumber, \
-             u.barcode, u.amount::numeric / 1000000, u.due_date, u.due_at, u.due_ns, u.userid, \
-             u.branch, u.workstation, u.source_kind, u.source_file, u.source_line, \
-             u.source_detail \
-             FROM unnest($1::bigint[], $4::text[], $5::text[], $6::timestamp[], $7::int2[], \
-             $8::text[], $9::text[], $10::bigint[], $11::date[], $12::timestamp[], $13::int2[], \
-             $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bigint[], \
-             $20::text[]) AS u(id, fingerprint, action, time, time_ns, cardnumber, barcode, \
-             amount, due_date, due_at, due_ns, userid, branch, workstation, source_kind, \
-             source_file, source_line, source_detail)"
-        ))
-        .bind(&self.ids)
-        .bind(upload.0)
-        .bind(enqueued_at)
-        .bind(&self.fingerprints)
-        .bind(&self.actions)
-        .bind(&self.times)
-        .bind(&self.time_ns)
-        .bind(&self.cardnumbers)
-        .bind(&self.barcodes)
-        .bind(&self.amounts)
-        .bind(&self.due_dates)
-        .bind(&self.due_ats)
-        .bind(&self.due_ns)
-        .bind(&self.userids)
-        .bind(&self.branches)
-        .bind(&self.workstations)
-        .bind(&self.source_kinds)
-        .bind(&self.source_files)
-        .bind(&self.source_lines)
-        .bind(&self.source_details)
-        .execute(conn)
-        .await
-        .doing("adding operations to the queue")?;
-        Ok(())
-    }
-}
-
-/// Where each of `fingerprints` is known already: pending first, then
-/// history.
+/// Where each of `fingerprints` is known already: pending, or in history.
 async fn known(
     conn: &mut PgConnection,
-    fingerprints: &[String],
+    fingerprints: &[&str],
 ) -> Result<HashMap<String, DuplicateOf>> {
     let rows = sqlx::query(
-        "SELECT p.fingerprint, p.id, true FROM unnest($1::text[]) AS k(fingerprint) \
-         JOIN pending_operations p ON p.fingerprint = k.fingerprint \
-         UNION ALL \
-         SELECT h.fingerprint, h.operation_id, false FROM unnest($1::text[]) AS k(fingerprint) \
-         JOIN history h ON h.fingerprint = k.fingerprint",
+        "SELECT o.fingerprint, o.id, EXISTS (SELECT 1 FROM pending p \
+         WHERE p.time = o.time AND p.time_ns = o.time_ns AND p.id = o.id) \
+         FROM unnest($1::text[]) AS k(fingerprint) JOIN operations o \
+         ON o.fingerprint = k.fingerprint",
     )
     .bind(fingerprints)
     .fetch_all(conn)
@@ -142,15 +88,20 @@ async fn known(
         } else {
             DuplicateOf::History(id)
         };
-        match known.get(&fingerprint) {
-            Some(DuplicateOf::Pending(_)) => {}
-            _ => {
-                known.insert(fingerprint, of);
-            }
-        }
+        known.insert(fingerprint, of);
     }
     Ok(known)
 }
+
+/// `FROM` the pending operations among the ids `$1` (found through
+/// `operations`, whose time leads to them in the queue's key).
+macro_rules! pending_of_ids {
+    () => {
+        " FROM operations o JOIN pending p \
+         ON p.time = o.time AND p.time_ns = o.time_ns AND p.id = o.id WHERE o.id = ANY($1)"
+    };
+}
+pub(crate) use pending_of_ids;
 
 impl PostgresStore {
     async fn enqueue_in(
@@ -182,9 +133,10 @@ impl PostgresStore {
             .iter()
             .map(|o| o.fingerprint().into_string())
             .collect();
-        let known = known(conn, &fingerprints).await?;
+        let keys: Vec<&str> = fingerprints.iter().map(String::as_str).collect();
+        let known = known(conn, &keys).await?;
         let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(operations.len());
-        let mut new = NewOperations::default();
+        let mut new = Vec::with_capacity(operations.len());
         for (index, (operation, fingerprint)) in operations.iter().zip(&fingerprints).enumerate() {
             let of = match in_batch.get(fingerprint.as_str()) {
                 Some(&first) => Some(DuplicateOf::Batch(first)),
@@ -199,24 +151,46 @@ impl PostgresStore {
                 continue;
             }
             in_batch.insert(fingerprint, index);
-            new.push(operation, fingerprint.clone())?;
+            new.push((operation, fingerprint.as_str()));
         }
-        if new.len() == 0 {
+        if new.is_empty() {
             return Ok(report);
         }
+        // One range of ids for the call: only enqueue takes ids, and it
+        // holds the enqueue lock. Ids grow in the order given.
         let count = i64::try_from(new.len()).unwrap_or(i64::MAX);
-        let mut ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT nextval('operation_ids') FROM generate_series(1, $1::bigint)",
-        )
-        .bind(count)
-        .fetch_all(&mut *conn)
-        .await
-        .doing("numbering operations")?;
-        // Ids grow in the order the operations were given.
-        ids.sort_unstable();
-        new.ids = ids;
-        new.insert(conn, upload, enqueued_at).await?;
-        report.added = new.ids.iter().copied().map(OperationId).collect();
+        let last: i64 =
+            sqlx::query_scalar("SELECT setval('operation_ids', nextval('operation_ids') + $1 - 1)")
+                .bind(count)
+                .fetch_one(&mut *conn)
+                .await
+                .doing("numbering operations")?;
+        let first = last - count + 1;
+        let mut rows = CopyRows::new(20, new.len() * 256);
+        let mut queue = CopyRows::new(6, new.len() * 64);
+        for (id, (operation, fingerprint)) in (first..).zip(&new) {
+            copy_operation(&mut rows, id, upload, enqueued_at, fingerprint, operation)?;
+            let (time, ns) = codec::split_time(operation.time);
+            queue
+                .row()
+                .timestamp(time)?
+                .int2(ns)
+                .int8(id)
+                .text(&operation.branch)?
+                .text_or_null(operation.barcode.as_deref())?
+                .int8(upload.0);
+        }
+        rows.send(conn, OPERATION_COPY, "adding operations to the queue")
+            .await?;
+        queue
+            .send(
+                conn,
+                "COPY pending (time, time_ns, id, branch, barcode, upload_id) \
+                 FROM STDIN (FORMAT binary)",
+                "adding operations to the queue",
+            )
+            .await?;
+        report.added = (first..=last).map(OperationId).collect();
         Ok(report)
     }
 
@@ -228,15 +202,13 @@ impl PostgresStore {
     ) -> Result<DeleteReport> {
         self.lock(conn, locks::QUEUE).await?;
         let unique = first_occurrences(ids);
-        let moved: Vec<i64> = sqlx::query_scalar(concat!(
-            "WITH moved AS (DELETE FROM pending_operations WHERE id = ANY($1) RETURNING *) \
-             INSERT INTO history (operation_id, ",
-            operation_fields!(""),
-            ", outcome, message, by_user, at) SELECT m.id, ",
-            operation_fields!("m."),
-            ", $2, $3, $4, $5 FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) \
-             JOIN moved m ON m.id = u.id ORDER BY u.ord RETURNING operation_id"
-        ))
+        let moved: Vec<i64> = sqlx::query_scalar(
+            "WITH gone AS (DELETE FROM pending p USING operations o WHERE o.id = ANY($1) \
+             AND p.time = o.time AND p.time_ns = o.time_ns AND p.id = o.id RETURNING p.id) \
+             INSERT INTO history (operation_id, outcome, message, by_user, at) \
+             SELECT g.id, $2, $3, $4, $5 FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) \
+             JOIN gone g ON g.id = u.id ORDER BY u.ord RETURNING operation_id",
+        )
         .bind(&unique)
         .bind(OutcomeCode::Deleted.as_str())
         .bind(OutcomeCode::Deleted.koha_message())
@@ -264,12 +236,11 @@ impl PostgresStore {
     ) -> Result<RequeueReport> {
         self.lock(conn, locks::QUEUE).await?;
         let unique = first_occurrences(ids);
-        let pending: Vec<i64> =
-            sqlx::query_scalar("SELECT id FROM pending_operations WHERE id = ANY($1)")
-                .bind(&unique)
-                .fetch_all(&mut *conn)
-                .await
-                .doing("looking at the queue")?;
+        let pending: Vec<i64> = sqlx::query_scalar(concat!("SELECT o.id", pending_of_ids!()))
+            .bind(&unique)
+            .fetch_all(&mut *conn)
+            .await
+            .doing("looking at the queue")?;
         let mut pending: HashSet<i64> = pending.into_iter().collect();
         let latest_rows = sqlx::query(
             "SELECT DISTINCT ON (operation_id) operation_id, id, outcome FROM history \
@@ -310,20 +281,35 @@ impl PostgresStore {
         if entries.is_empty() {
             return Ok(report);
         }
-        sqlx::query(concat!(
-            "WITH marked AS (UPDATE history SET requeued_at = $2 WHERE id = ANY($1) RETURNING *) \
-             INSERT INTO pending_operations (id, ",
-            operation_fields!(""),
-            ") SELECT operation_id, ",
-            operation_fields!(""),
-            " FROM marked"
-        ))
-        .bind(&entries)
-        .bind(now())
+        let requeued: Vec<i64> = report.requeued.iter().map(|id| id.0).collect();
+        sqlx::query("UPDATE history SET requeued_at = $2 WHERE id = ANY($1)")
+            .bind(&entries)
+            .bind(now())
+            .execute(&mut *conn)
+            .await
+            .doing("putting operations back in the queue")?;
+        sqlx::query(
+            "INSERT INTO pending (time, time_ns, id, branch, barcode, upload_id) \
+             SELECT time, time_ns, id, branch, barcode, upload_id FROM operations \
+             WHERE id = ANY($1)",
+        )
+        .bind(&requeued)
         .execute(&mut *conn)
         .await
         .doing("putting operations back in the queue")?;
         Ok(report)
+    }
+}
+
+/// The queue position `filter` lists after, as columns (`NULL` time when
+/// none).
+fn after(filter: &PendingFilter) -> (Option<NaiveDateTime>, i16, i64) {
+    match filter.after {
+        Some((time, id)) => {
+            let (time, ns) = codec::split_time(time);
+            (Some(time), ns, id.0)
+        }
+        None => (None, 0, 0),
     }
 }
 
@@ -348,23 +334,19 @@ impl Queue for PostgresStore {
     }
 
     async fn pending(&self, filter: &PendingFilter) -> Result<Vec<PendingOperation>> {
-        let (after_time, after_ns, after_id) = match filter.after {
-            Some((time, id)) => {
-                let (time, ns) = codec::split_time(time);
-                (Some(time), ns, id.0)
-            }
-            None => (None, 0, 0),
-        };
+        let (after_time, after_ns, after_id) = after(filter);
         let rows = sqlx::query(concat!(
-            "SELECT id, ",
-            operation_columns!(""),
-            " FROM pending_operations \
-             WHERE ($1::text IS NULL OR branch = $1) AND ($2::text IS NULL OR action = $2) \
-             AND ($3::timestamp IS NULL OR (time, time_ns, id) > ($3, $4, $5)) \
-             ORDER BY time, time_ns, id LIMIT $6"
+            "SELECT o.id, ",
+            operation_columns!("o."),
+            " FROM pending p JOIN operations o ON o.id = p.id \
+             WHERE ($1::text IS NULL OR p.branch = $1) AND ($2::text IS NULL OR o.action = $2) \
+             AND ($3::bigint IS NULL OR p.upload_id = $3) \
+             AND ($4::timestamp IS NULL OR (p.time, p.time_ns, p.id) > ($4, $5, $6)) \
+             ORDER BY p.time, p.time_ns, p.id LIMIT $7"
         ))
         .bind(filter.branch.as_deref())
         .bind(filter.action.map(|a| a.as_str()))
+        .bind(filter.upload.map(|u| u.0))
         .bind(after_time)
         .bind(after_ns)
         .bind(after_id)
@@ -376,20 +358,18 @@ impl Queue for PostgresStore {
     }
 
     async fn count_pending(&self, filter: &PendingFilter) -> Result<u64> {
-        let (after_time, after_ns, after_id) = match filter.after {
-            Some((time, id)) => {
-                let (time, ns) = codec::split_time(time);
-                (Some(time), ns, id.0)
-            }
-            None => (None, 0, 0),
-        };
+        let (after_time, after_ns, after_id) = after(filter);
         let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pending_operations \
-             WHERE ($1::text IS NULL OR branch = $1) AND ($2::text IS NULL OR action = $2) \
-             AND ($3::timestamp IS NULL OR (time, time_ns, id) > ($3, $4, $5))",
+            "SELECT count(*) FROM pending p \
+             WHERE ($1::text IS NULL OR p.branch = $1) \
+             AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM operations o \
+                 WHERE o.id = p.id AND o.action = $2)) \
+             AND ($3::bigint IS NULL OR p.upload_id = $3) \
+             AND ($4::timestamp IS NULL OR (p.time, p.time_ns, p.id) > ($4, $5, $6))",
         )
         .bind(filter.branch.as_deref())
         .bind(filter.action.map(|a| a.as_str()))
+        .bind(filter.upload.map(|u| u.0))
         .bind(after_time)
         .bind(after_ns)
         .bind(after_id)
@@ -401,9 +381,10 @@ impl Queue for PostgresStore {
 
     async fn pending_operation(&self, id: OperationId) -> Result<Option<PendingOperation>> {
         let row = sqlx::query(concat!(
-            "SELECT id, ",
-            operation_columns!(""),
-            " FROM pending_operations WHERE id = $1"
+            "SELECT o.id, ",
+            operation_columns!("o."),
+            " FROM operations o JOIN pending p \
+             ON p.time = o.time AND p.time_ns = o.time_ns AND p.id = o.id WHERE o.id = $1"
         ))
         .bind(id.0)
         .fetch_optional(&self.pool)

@@ -215,52 +215,134 @@ fn generate(patrons: usize, items: usize, operations: usize) -> Library {
     }
 }
 
-/// CPU seconds used so far by this process and by every `postgres`
-/// process (the server and its backends), from `/proc` (Linux; zeros
-/// elsewhere). The machine may be busy with other work: CPU time says what
-/// the work itself costs, and client + server CPU is what it would take on
-/// an idle machine, since the two mostly take turns.
-fn cpu_seconds() -> (f64, f64) {
-    fn ticks(stat: &str) -> Option<(String, f64)> {
-        let (head, tail) = stat.rsplit_once(") ")?;
-        let name = head.split_once(" (")?.1.to_owned();
-        let fields: Vec<&str> = tail.split_whitespace().collect();
-        let user: f64 = fields.get(11)?.parse().ok()?;
-        let system: f64 = fields.get(12)?.parse().ok()?;
-        // USER_HZ is 100 on every Linux this runs on.
-        Some((name, (user + system) / 100.0))
-    }
+/// Where the server's CPU time is counted: the postmaster of the server
+/// the pool talks to (found from a backend's parent), when that server runs
+/// on this machine.
+async fn postmaster(pool: &sqlx::PgPool) -> Option<u32> {
+    let backend: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(pool)
+        .await
+        .ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{backend}/stat")).ok()?;
+    let (_, tail) = stat.rsplit_once(") ")?;
+    tail.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU seconds of a process from its `/proc/PID/stat`: its own, and with
+/// its reaped children's.
+fn ticks(stat: &str) -> Option<(u32, f64, f64)> {
+    let (_, tail) = stat.rsplit_once(") ")?;
+    let fields: Vec<&str> = tail.split_whitespace().collect();
+    let parent: u32 = fields.get(1)?.parse().ok()?;
+    let field = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok());
+    // USER_HZ is 100 on every Linux this runs on.
+    let own = (field(11)? + field(12)?) / 100.0;
+    let reaped = (field(13)? + field(14)?) / 100.0;
+    Some((parent, own, own + reaped))
+}
+
+/// CPU seconds used so far by this process and by the server (the
+/// postmaster, its live processes, and the backends that have exited),
+/// from `/proc` (Linux; zeros elsewhere). The machine may be busy with
+/// other work: CPU time says what the work itself costs, and client +
+/// server CPU is what it would take on an idle machine with one core.
+fn cpu_seconds(server: Option<u32>) -> (f64, f64) {
     let own = std::fs::read_to_string("/proc/self/stat")
         .ok()
         .and_then(|s| ticks(&s))
-        .map_or(0.0, |(_, t)| t);
-    let mut server = 0.0;
+        .map_or(0.0, |(_, own, _)| own);
+    let Some(postmaster) = server else {
+        return (own, 0.0);
+    };
+    let mut total = std::fs::read_to_string(format!("/proc/{postmaster}/stat"))
+        .ok()
+        .and_then(|s| ticks(&s))
+        .map_or(0.0, |(_, _, all)| all);
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for entry in entries.flatten() {
             let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
                 continue;
             };
-            if let Some((name, t)) = ticks(&stat) {
-                if name.starts_with("postgres") {
-                    server += t;
-                }
+            if let Some((parent, own, _)) = ticks(&stat)
+                && parent == postmaster
+            {
+                total += own;
             }
         }
     }
-    (own, server)
+    (own, total)
 }
 
-/// Says how long `what` took, in wall time and in CPU time.
-fn report(what: &str, ops: usize, wall: std::time::Duration, before: (f64, f64)) {
-    let after = cpu_seconds();
-    let (client, server) = (after.0 - before.0, after.1 - before.1);
-    say(&format!(
-        "{what}: {ops} operations in {:.2}s = {:.0} ops/s; CPU: client {client:.2}s + \
-         server {server:.2}s = {:.0} ops per CPU-second",
-        wall.as_secs_f64(),
-        ops as f64 / wall.as_secs_f64(),
-        ops as f64 / (client + server).max(0.001)
-    ));
+/// Times one phase: wall clock, CPU of client and server, and (when the
+/// server has `pg_stat_statements`) where the server spent its time.
+struct Phase {
+    what: &'static str,
+    server: Option<u32>,
+    statements: bool,
+    cpu: (f64, f64),
+    start: Instant,
+}
+
+impl Phase {
+    async fn start(what: &'static str, pool: &sqlx::PgPool) -> Phase {
+        let statements = sqlx::query("SELECT public.pg_stat_statements_reset()")
+            .execute(pool)
+            .await
+            .is_ok();
+        let server = postmaster(pool).await;
+        Phase {
+            what,
+            server,
+            statements,
+            cpu: cpu_seconds(server),
+            start: Instant::now(),
+        }
+    }
+
+    /// Says how long the phase took for `ops` operations.
+    async fn end(self, ops: usize, pool: &sqlx::PgPool) {
+        let wall = self.start.elapsed();
+        let after = cpu_seconds(self.server);
+        let (client, server) = (after.0 - self.cpu.0, after.1 - self.cpu.1);
+        let micros = |seconds: f64| seconds * 1e6 / ops as f64;
+        say(&format!(
+            "{}: {ops} operations in {:.2}s = {:.0} ops/s; CPU: client {client:.2}s \
+             ({:.1} µs/op) + server {server:.2}s ({:.1} µs/op) = {:.0} ops per CPU-second",
+            self.what,
+            wall.as_secs_f64(),
+            ops as f64 / wall.as_secs_f64(),
+            micros(client),
+            micros(server),
+            ops as f64 / (client + server).max(0.001)
+        ));
+        if self.server.is_none() {
+            say("  (server CPU unknown: the server is not a process of this machine)");
+        }
+        if !self.statements {
+            return;
+        }
+        // Buffers touched and WAL written do not depend on how busy the
+        // machine is, unlike times.
+        let rows = sqlx::query_as::<_, (i64, f64, i64, i64, i64, String)>(
+            "SELECT calls, total_exec_time, rows, shared_blks_hit + shared_blks_read, \
+             wal_bytes::bigint, regexp_replace(query, '\\s+', ' ', 'g') \
+             FROM public.pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' \
+             ORDER BY total_exec_time DESC LIMIT 14",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap_or_default();
+        say("       ms  µs/op   calls     rows  blocks/op  WAL B/op  statement");
+        for (calls, ms, rows, blocks, wal, query) in rows {
+            let query: String = query.chars().take(72).collect();
+            say(&format!(
+                "  {ms:>7.0} {:>6.1} {calls:>7} {rows:>8} {:>10.1} {:>9.0}  {query}",
+                ms * 1e3 / ops as f64,
+                blocks as f64 / ops as f64,
+                wal as f64 / ops as f64,
+            ));
+        }
+    }
 }
 
 fn say(text: &str) {
@@ -309,7 +391,13 @@ async fn enqueue_and_process_throughput() {
         ])
         .await
         .unwrap();
-    sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
+    // Vacuumed now, not by autovacuum in the middle of what is measured.
+    sqlx::raw_sql(
+        "VACUUM (ANALYZE) patrons, patron_names, items, loans, account_lines, loan_rules",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
     let load = start.elapsed();
     say(&format!(
         "loaded {patrons} patrons, {items} items, {} loans, {} debts in {:.1}s",
@@ -318,8 +406,7 @@ async fn enqueue_and_process_throughput() {
         load.as_secs_f64()
     ));
 
-    let cpu = cpu_seconds();
-    let start = Instant::now();
+    let phase = Phase::start("enqueue", store.pool()).await;
     let mut upload = None;
     let mut added = 0;
     for chunk in library.operations.chunks(koc_core::DEFAULT_ENQUEUE_BATCH) {
@@ -327,12 +414,10 @@ async fn enqueue_and_process_throughput() {
         upload = Some(report.upload);
         added += report.added.len();
     }
-    let enqueue = start.elapsed();
+    phase.end(ops, store.pool()).await;
     assert_eq!(added, ops, "every generated operation is new");
-    report("enqueue", ops, enqueue, cpu);
 
-    let cpu = cpu_seconds();
-    let start = Instant::now();
+    let phase = Phase::start("process", store.pool()).await;
     let mut outcomes: BTreeMap<OutcomeCode, u64> = BTreeMap::new();
     let mut observer = |batch: &[ProcessedOperation]| {
         for result in batch {
@@ -347,9 +432,8 @@ async fn enqueue_and_process_throughput() {
         )
         .await
         .unwrap();
-    let process = start.elapsed();
+    phase.end(ops, store.pool()).await;
     assert_eq!(summary.processed, ops as u64);
-    report("process", ops, process, cpu);
     say(&format!("process: {} batches", summary.batches));
     say(&format!("outcomes: {outcomes:?}"));
     let applied: u64 = outcomes
