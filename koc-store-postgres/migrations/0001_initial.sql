@@ -221,11 +221,11 @@ CREATE TABLE operations (
 
 -- The queue: the operations waiting, keyed in processing order, with the
 -- keys they are chosen by. An operation's time is in `operations` too, so a
--- pending operation is found by id through there. Only what processing
--- needs to be fast is indexed: one library's or one upload's operations
--- are found by reading the queue in order (each operation once per
--- processing run), which is cheaper than an index every enqueue would
--- write.
+-- pending operation is found by id through there. Only the processing
+-- order is indexed: one library's or one upload's operations, and the
+-- earlier operations on an item that a run leaves behind, are found by
+-- reading the queue in order (once per processing run), which costs less
+-- than an index every enqueue would write a random page of.
 CREATE TABLE pending (
     time      timestamp NOT NULL,
     time_ns   smallint NOT NULL,
@@ -235,8 +235,14 @@ CREATE TABLE pending (
     upload_id bigint NOT NULL,
     PRIMARY KEY (time, time_ns, id)
 );
--- The earliest pending operation on an item (processing a selection).
-CREATE INDEX pending_barcode ON pending (barcode, time, time_ns, id) WHERE barcode IS NOT NULL;
+
+-- How many transactions have changed the queue: a processing run that
+-- keeps what it read of the queue between batches reads it again when
+-- someone else changed it (see src/earlier.rs).
+CREATE TABLE queue_changes (
+    changes bigint NOT NULL
+);
+INSERT INTO queue_changes VALUES (0);
 
 -- What became of operations that left the queue: one row per processing
 -- (or deletion); an operation requeued and processed again has several.

@@ -100,6 +100,7 @@
 mod circulation;
 mod codec;
 mod copy;
+mod earlier;
 mod error;
 mod history;
 mod locks;

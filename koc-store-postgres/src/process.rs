@@ -44,6 +44,7 @@ use sqlx::{PgConnection, Row};
 
 use crate::circulation::{LoanColumns, load_rules};
 use crate::copy::CopyRows;
+use crate::earlier::{self, Earlier};
 use crate::error::{Doing, corrupt};
 use crate::history::warnings_json;
 use crate::queue::pending_of_ids;
@@ -74,6 +75,13 @@ struct Batch {
 struct Places {
     items: HashMap<String, String>,
     loans: HashMap<String, String>,
+}
+
+/// Where a run is: its place in the queue, and, when it may leave
+/// operations behind, what it knows of them.
+struct Position {
+    cursor: Cursor,
+    earlier: Option<Earlier>,
 }
 
 /// Where a run is in the queue.
@@ -219,7 +227,6 @@ impl PostgresStore {
         &self,
         conn: &mut PgConnection,
         batch: &[PendingOperation],
-        with_earlier: bool,
     ) -> Result<(BatchState, Places)> {
         let mut places = Places::default();
         let keys = BatchKeys::of(batch);
@@ -318,29 +325,6 @@ impl PostgresStore {
             .doing("loading holds")?;
             for row in &rows {
                 state.add_hold(rows::hold(row)?);
-            }
-            if with_earlier {
-                let ids: Vec<i64> = batch.iter().map(|p| p.id.0).collect();
-                let rows = sqlx::query(
-                    "SELECT DISTINCT ON (p.barcode) p.barcode, p.time, p.time_ns, p.id \
-                     FROM unnest($1::text[]) AS k(barcode) JOIN pending p \
-                     ON p.barcode = k.barcode WHERE p.id <> ALL($2) \
-                     ORDER BY p.barcode, p.time, p.time_ns, p.id",
-                )
-                .bind(&barcodes)
-                .bind(&ids)
-                .fetch_all(&mut *conn)
-                .await
-                .doing("looking for earlier operations")?;
-                for row in &rows {
-                    let barcode: String = row.try_get(0).doing("reading the queue")?;
-                    let time = codec::join_time(
-                        row.try_get(1).doing("reading the queue")?,
-                        row.try_get(2).doing("reading the queue")?,
-                    )?;
-                    let id = OperationId(row.try_get(3).doing("reading the queue")?);
-                    state.add_earlier_pending(barcode, (time, id));
-                }
             }
         }
         Ok((state, places))
@@ -655,17 +639,23 @@ impl PostgresStore {
         conn: &mut PgConnection,
         run: &ProcessRun,
         engine: &Engine<'_>,
-        cursor: &mut Cursor,
+        position: &mut Position,
     ) -> Result<Option<Vec<ProcessedOperation>>> {
         let batch = self
-            .next_batch(conn, cursor, run.branch.as_deref(), run.batch_size.max(1))
+            .next_batch(
+                conn,
+                &mut position.cursor,
+                run.branch.as_deref(),
+                run.batch_size.max(1),
+            )
             .await?;
         if batch.operations.is_empty() {
             return Ok(None);
         }
-        let (mut state, places) = self
-            .load_state(conn, &batch.operations, run.may_leave_earlier_operations())
-            .await?;
+        let (mut state, places) = self.load_state(conn, &batch.operations).await?;
+        if let Some(earlier) = &mut position.earlier {
+            earlier.load(conn, &batch.operations, &mut state).await?;
+        }
         let decisions = engine.decide(&batch.operations, &mut state)?;
         self.apply(conn, &decisions.effects, &places).await?;
         let results: Vec<ProcessedOperation> = batch
@@ -676,16 +666,23 @@ impl PostgresStore {
             .collect();
         self.settle(conn, &results, &batch.places, &run.user)
             .await?;
+        // A dry run changes nothing that others could see.
+        if !run.dry_run {
+            let changes = earlier::count_change(conn).await?;
+            if let Some(earlier) = &mut position.earlier {
+                earlier.counted(changes);
+            }
+        }
         Ok(Some(results))
     }
 
-    /// The cursor at the start of `run`, the ids not pending, and the
+    /// The position at the start of `run`, the ids not pending, and the
     /// stored rules when the run brings no policy.
     async fn start(
         &self,
         conn: &mut PgConnection,
         run: &ProcessRun,
-    ) -> Result<(Cursor, Vec<OperationId>, Option<RuleTable>)> {
+    ) -> Result<(Position, Vec<OperationId>, Option<RuleTable>)> {
         let (cursor, not_pending) = match &run.selection {
             Selection::All => (Cursor::All(None), Vec::new()),
             Selection::Ids(ids) => {
@@ -702,7 +699,11 @@ impl PostgresStore {
             Some(_) => None,
             None => Some(RuleTable::new(load_rules(&mut *conn).await?)),
         };
-        Ok((cursor, not_pending, rules))
+        let position = Position {
+            cursor,
+            earlier: run.may_leave_earlier_operations().then(Earlier::default),
+        };
+        Ok((position, not_pending, rules))
     }
 
     async fn dry_run(
@@ -715,10 +716,10 @@ impl PostgresStore {
         let result = async {
             let conn: &mut PgConnection = &mut tx;
             self.lock(conn, locks::QUEUE).await?;
-            let (mut cursor, not_pending, rules) = self.start(conn, run).await?;
+            let (mut position, not_pending, rules) = self.start(conn, run).await?;
             summary.not_pending = not_pending;
             let engine = Engine::new(run.conflicts, policy(run, rules.as_ref())?);
-            while let Some(results) = self.step(conn, run, &engine, &mut cursor).await? {
+            while let Some(results) = self.step(conn, run, &engine, &mut position).await? {
                 summary.count(&results);
                 observer.batch(&results);
             }
@@ -779,7 +780,7 @@ impl Processor for PostgresStore {
             return Ok(summary);
         }
         let mut conn = self.pool.acquire().await.doing("connecting")?;
-        let (mut cursor, not_pending, rules) = self.start(&mut conn, run).await?;
+        let (mut position, not_pending, rules) = self.start(&mut conn, run).await?;
         drop(conn);
         summary.not_pending = not_pending;
         let engine = Engine::new(run.conflicts, policy(run, rules.as_ref())?);
@@ -788,7 +789,7 @@ impl Processor for PostgresStore {
             let result = async {
                 let conn: &mut PgConnection = &mut tx;
                 self.lock(conn, locks::QUEUE).await?;
-                self.step(conn, run, &engine, &mut cursor).await
+                self.step(conn, run, &engine, &mut position).await
             }
             .await;
             match result {

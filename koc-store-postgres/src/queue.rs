@@ -15,6 +15,7 @@ use koc_core::{
 use sqlx::{PgConnection, Row};
 
 use crate::copy::CopyRows;
+use crate::earlier;
 use crate::error::{Doing, corrupt};
 use crate::rows::{self, operation_columns};
 use crate::store::{in_transaction, now};
@@ -133,8 +134,28 @@ impl PostgresStore {
             .iter()
             .map(|o| o.fingerprint().into_string())
             .collect();
-        let keys: Vec<&str> = fingerprints.iter().map(String::as_str).collect();
-        let known = known(conn, &keys).await?;
+        // Fingerprints begin with the time, and uploads mostly bring
+        // operations later than any known: only those not after the
+        // greatest fingerprint known can be known. (Byte order, as the
+        // column's collation "C" compares.)
+        let greatest: Option<String> =
+            sqlx::query_scalar("SELECT max(fingerprint) FROM operations")
+                .fetch_one(&mut *conn)
+                .await
+                .doing("looking for operations already known")?;
+        let keys: Vec<&str> = match &greatest {
+            Some(greatest) => fingerprints
+                .iter()
+                .map(String::as_str)
+                .filter(|f| *f <= greatest.as_str())
+                .collect(),
+            None => Vec::new(),
+        };
+        let known = if keys.is_empty() {
+            HashMap::new()
+        } else {
+            known(conn, &keys).await?
+        };
         let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(operations.len());
         let mut new = Vec::with_capacity(operations.len());
         for (index, (operation, fingerprint)) in operations.iter().zip(&fingerprints).enumerate() {
@@ -191,6 +212,7 @@ impl PostgresStore {
             )
             .await?;
         report.added = (first..=last).map(OperationId).collect();
+        earlier::count_change(conn).await?;
         Ok(report)
     }
 
@@ -217,6 +239,9 @@ impl PostgresStore {
         .fetch_all(&mut *conn)
         .await
         .doing("deleting operations")?;
+        if !moved.is_empty() {
+            earlier::count_change(conn).await?;
+        }
         let mut moved: HashSet<i64> = moved.into_iter().collect();
         let mut report = DeleteReport::default();
         for &id in ids {
@@ -297,6 +322,7 @@ impl PostgresStore {
         .execute(&mut *conn)
         .await
         .doing("putting operations back in the queue")?;
+        earlier::count_change(conn).await?;
         Ok(report)
     }
 }

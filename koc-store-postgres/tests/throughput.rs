@@ -241,36 +241,81 @@ fn ticks(stat: &str) -> Option<(u32, f64, f64)> {
     Some((parent, own, own + reaped))
 }
 
-/// CPU seconds used so far by this process and by the server (the
-/// postmaster, its live processes, and the backends that have exited),
-/// from `/proc` (Linux; zeros elsewhere). The machine may be busy with
-/// other work: CPU time says what the work itself costs, and client +
-/// server CPU is what it would take on an idle machine with one core.
-fn cpu_seconds(server: Option<u32>) -> (f64, f64) {
-    let own = std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| ticks(&s))
-        .map_or(0.0, |(_, own, _)| own);
-    let Some(postmaster) = server else {
-        return (own, 0.0);
+/// CPU seconds used so far by this process and by the server, from
+/// `/proc` (Linux; zeros elsewhere). The machine may be busy with other
+/// work: CPU time says what the work itself costs, and client + server CPU
+/// is what it would take on an idle machine with one core.
+#[derive(Clone, Copy, Default)]
+struct Cpu {
+    client: f64,
+    /// The server's backends (the store's connections).
+    backends: f64,
+    /// Autovacuum, live workers and those that have exited (the
+    /// postmaster's reaped children).
+    autovacuum: f64,
+    /// The postmaster and the rest: WAL writer, checkpointer, background
+    /// writer.
+    background: f64,
+}
+
+impl Cpu {
+    fn server(&self) -> f64 {
+        self.backends + self.autovacuum + self.background
+    }
+
+    fn since(&self, before: &Cpu) -> Cpu {
+        Cpu {
+            client: self.client - before.client,
+            backends: self.backends - before.backends,
+            autovacuum: self.autovacuum - before.autovacuum,
+            background: self.background - before.background,
+        }
+    }
+}
+
+fn cpu_seconds(server: Option<u32>) -> Cpu {
+    let mut cpu = Cpu {
+        client: std::fs::read_to_string("/proc/self/stat")
+            .ok()
+            .and_then(|s| ticks(&s))
+            .map_or(0.0, |(_, own, _)| own),
+        ..Cpu::default()
     };
-    let mut total = std::fs::read_to_string(format!("/proc/{postmaster}/stat"))
+    let Some(postmaster) = server else {
+        return cpu;
+    };
+    if let Some((_, own, all)) = std::fs::read_to_string(format!("/proc/{postmaster}/stat"))
         .ok()
         .and_then(|s| ticks(&s))
-        .map_or(0.0, |(_, _, all)| all);
+    {
+        cpu.background += own;
+        cpu.autovacuum += all - own;
+    }
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for entry in entries.flatten() {
             let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
                 continue;
             };
-            if let Some((parent, own, _)) = ticks(&stat)
-                && parent == postmaster
+            let Some((parent, own, _)) = ticks(&stat) else {
+                continue;
+            };
+            if parent != postmaster {
+                continue;
+            }
+            let title = std::fs::read_to_string(entry.path().join("cmdline")).unwrap_or_default();
+            if title.contains("autovacuum") {
+                cpu.autovacuum += own;
+            } else if ["walwriter", "checkpointer", "background writer", "launcher"]
+                .iter()
+                .any(|t| title.contains(t))
             {
-                total += own;
+                cpu.background += own;
+            } else {
+                cpu.backends += own;
             }
         }
     }
-    (own, total)
+    cpu
 }
 
 /// Times one phase: wall clock, CPU of client and server, and (when the
@@ -279,7 +324,7 @@ struct Phase {
     what: &'static str,
     server: Option<u32>,
     statements: bool,
-    cpu: (f64, f64),
+    cpu: Cpu,
     start: Instant,
 }
 
@@ -302,8 +347,8 @@ impl Phase {
     /// Says how long the phase took for `ops` operations.
     async fn end(self, ops: usize, pool: &sqlx::PgPool) {
         let wall = self.start.elapsed();
-        let after = cpu_seconds(self.server);
-        let (client, server) = (after.0 - self.cpu.0, after.1 - self.cpu.1);
+        let cpu = cpu_seconds(self.server).since(&self.cpu);
+        let (client, server) = (cpu.client, cpu.server());
         let micros = |seconds: f64| seconds * 1e6 / ops as f64;
         say(&format!(
             "{}: {ops} operations in {:.2}s = {:.0} ops/s; CPU: client {client:.2}s \
@@ -314,6 +359,13 @@ impl Phase {
             micros(client),
             micros(server),
             ops as f64 / (client + server).max(0.001)
+        ));
+        say(&format!(
+            "  server CPU: backends {:.1} µs/op, autovacuum {:.1} µs/op, \
+             WAL writer, checkpointer and the rest {:.1} µs/op",
+            micros(cpu.backends),
+            micros(cpu.autovacuum),
+            micros(cpu.background)
         ));
         if self.server.is_none() {
             say("  (server CPU unknown: the server is not a process of this machine)");

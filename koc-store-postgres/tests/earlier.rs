@@ -1,0 +1,209 @@
+//! A run that leaves operations behind (a branch, or chosen ids) warns
+//! about an earlier pending operation on the same item even when the queue
+//! changes between its batches: another connection enqueues one before the
+//! run's position, or processes one the run had seen. (The run keeps what
+//! it read of the queue between batches; see `src/earlier.rs`.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use koc_core::conformance::fixtures::{
+    JANE, LEFT_HAND, MIDDLEMARCH, STAFF, checkin, for_branch, issue, library,
+};
+use koc_core::{
+    OperationId, ProcessRun, ProcessedOperation, Processor, Queue, Warning, WarningCode,
+};
+use koc_store_postgres::{PostgresOptions, PostgresStore};
+
+/// Runs `work` on another store of the same schema, to completion, on a
+/// runtime of its own on another thread: from inside an observer, which
+/// cannot await.
+fn meanwhile<F, Fut>(url: String, schema: String, work: F)
+where
+    F: FnOnce(PostgresStore) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                let other = PostgresOptions::new(url)
+                    .schema(schema)
+                    .max_connections(1)
+                    .connect()
+                    .await
+                    .unwrap();
+                work(other.clone()).await;
+                other.close().await;
+            })
+    })
+    .join()
+    .unwrap();
+}
+
+fn earlier_warnings(result: &ProcessedOperation) -> Vec<&Warning> {
+    result
+        .outcome
+        .warnings
+        .iter()
+        .filter(|w| w.code == WarningCode::EarlierPendingForItem)
+        .collect()
+}
+
+/// Processes the branch CPL in batches of one; after the first batch,
+/// `between` runs (on another thread, to completion).
+async fn branch_run_with(
+    store: &PostgresStore,
+    between: impl FnOnce() + Send,
+) -> Vec<ProcessedOperation> {
+    let mut results = Vec::new();
+    let mut between = Some(between);
+    let mut observer = |batch: &[ProcessedOperation]| {
+        results.extend_from_slice(batch);
+        if let Some(between) = between.take() {
+            between();
+        }
+    };
+    store
+        .process(
+            &ProcessRun::all(STAFF).branch("CPL").batch_size(1),
+            &mut observer,
+        )
+        .await
+        .unwrap();
+    results
+}
+
+async fn library_store(tag: &str) -> Option<(String, PostgresStore)> {
+    let url = common::database_url()?;
+    let store = common::options(&url, tag).connect().await.unwrap();
+    library(&store).await.unwrap();
+    Some((url, store))
+}
+
+/// Jane borrows LEFT_HAND at 10:00 and MIDDLEMARCH is returned at 10:10,
+/// both at CPL.
+async fn two_operations(store: &PostgresStore) {
+    store
+        .enqueue(
+            None,
+            &[
+                issue("2026-07-22 10:00:00", JANE, LEFT_HAND),
+                checkin("2026-07-22 10:10:00", MIDDLEMARCH),
+            ],
+        )
+        .await
+        .unwrap();
+}
+
+/// A return of MIDDLEMARCH at FFL at 09:55: before the first batch of the
+/// run, outside it.
+fn earlier_elsewhere() -> koc_core::Operation {
+    for_branch(checkin("2026-07-22 09:55:00", MIDDLEMARCH), "FFL")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_operation_enqueued_by_another_connection_is_seen() {
+    let Some((url, store)) = library_store("earlier_enq").await else {
+        return;
+    };
+    two_operations(&store).await;
+    let added = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let seen = added.clone();
+    let schema = store.schema().to_owned();
+    let results = branch_run_with(&store, move || {
+        meanwhile(url, schema, |other| async move {
+            let report = other.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
+            *seen.lock().unwrap() = Some(report.added[0]);
+        })
+    })
+    .await;
+    assert_eq!(results.len(), 2);
+    assert!(earlier_warnings(&results[0]).is_empty());
+    let warned = earlier_warnings(&results[1]);
+    let id: OperationId = added.lock().unwrap().unwrap();
+    assert_eq!(warned.len(), 1, "{:?}", results[1].outcome);
+    assert!(warned[0].message.contains(&id.to_string()), "{warned:?}");
+    store.drop_schema().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_operation_processed_by_another_connection_is_forgotten() {
+    let Some((url, store)) = library_store("earlier_proc").await else {
+        return;
+    };
+    let elsewhere = store
+        .enqueue(None, &[earlier_elsewhere()])
+        .await
+        .unwrap()
+        .added[0];
+    two_operations(&store).await;
+    let schema = store.schema().to_owned();
+    let results = branch_run_with(&store, move || {
+        meanwhile(url, schema, move |other| async move {
+            let summary = other
+                .process(&ProcessRun::ids(STAFF, vec![elsewhere]), &mut |_: &[_]| {})
+                .await
+                .unwrap();
+            assert_eq!(summary.processed, 1);
+        })
+    })
+    .await;
+    assert_eq!(results.len(), 2);
+    assert!(
+        earlier_warnings(&results[1]).is_empty(),
+        "{:?}",
+        results[1].outcome
+    );
+    store.drop_schema().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_changes_a_run_reads_the_queue_once_and_still_warns() {
+    let Some((_url, store)) = library_store("earlier_once").await else {
+        return;
+    };
+    store.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
+    two_operations(&store).await;
+    let results = branch_run_with(&store, || {}).await;
+    assert!(earlier_warnings(&results[0]).is_empty());
+    assert_eq!(earlier_warnings(&results[1]).len(), 1);
+    store.drop_schema().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_sees_what_others_enqueue_between_its_batches() {
+    let Some((url, store)) = library_store("earlier_dry").await else {
+        return;
+    };
+    two_operations(&store).await;
+    let schema = store.schema().to_owned();
+    let mut results = Vec::new();
+    let mut between = Some(move || {
+        meanwhile(url, schema, |other| async move {
+            other.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
+        })
+    });
+    let mut observer = |batch: &[ProcessedOperation]| {
+        results.extend_from_slice(batch);
+        if let Some(between) = between.take() {
+            between();
+        }
+    };
+    store
+        .process(
+            &ProcessRun::all(STAFF)
+                .branch("CPL")
+                .batch_size(1)
+                .dry_run(true),
+            &mut observer,
+        )
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(earlier_warnings(&results[1]).len(), 1);
+    store.drop_schema().await.unwrap();
+}
