@@ -58,7 +58,10 @@
 //!   blocks the executor) and runs its SQLite work on tokio's blocking
 //!   thread pool ([`tokio::task::spawn_blocking`]). A processing run takes
 //!   it once per batch, so other calls on the same store (a desk lookup
-//!   during a long run) get in between batches.
+//!   during a long run) get in between batches. Its observer sees each
+//!   batch while the next one is processed (on a task of its own), so that
+//!   printing results does not hold the run up; a call the observer makes on
+//!   the same store waits for that batch.
 //! - **Several processes on one file** (or several stores on one file in a
 //!   process) wait for each other instead of failing with "database is
 //!   locked": the file is in WAL mode, so readers never wait for the writer;

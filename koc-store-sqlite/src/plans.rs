@@ -98,6 +98,7 @@ mod tests {
             (LOAD_ITEMS, "PRIMARY KEY (barcode=?)"),
             (LOAD_LOANS, "PRIMARY KEY (barcode=?)"),
             (LOAD_HOLDS, "holds_waiting (barcode=?)"),
+            (UPDATE_ITEM, "PRIMARY KEY (barcode=?)"),
             (
                 crate::process::earlier::PENDING_BETWEEN,
                 "SEARCH p USING PRIMARY KEY (time>? AND time<?)",

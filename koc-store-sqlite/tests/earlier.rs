@@ -3,6 +3,10 @@
 //! changes between its batches: another process, or another call on the
 //! same store, enqueues one before the run's position, or processes one it
 //! had seen.
+//!
+//! The observer of the first batch makes the change and waits for it: it
+//! runs while the second batch is processed, and the third starts after it
+//! returns, so the change lands between the second and the third.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -37,8 +41,8 @@ fn earlier_warnings(result: &ProcessedOperation) -> Vec<&Warning> {
         .collect()
 }
 
-/// Processes the branch CPL in batches of one; after the first batch,
-/// `between` runs (on another thread, to completion).
+/// Processes the branch CPL in batches of one; `between` runs (on another
+/// thread, to completion) in the observer of the first batch.
 async fn branch_run_with(
     store: &SqliteStore,
     between: impl FnOnce() + Send,
@@ -70,14 +74,15 @@ async fn two_stores() -> (tempfile::TempDir, SqliteStore, SqliteStore) {
     (dir, store, other)
 }
 
-/// Jane borrows LEFT_HAND at 10:00 and MIDDLEMARCH is returned at 10:10,
-/// both at CPL.
-async fn two_operations(store: &SqliteStore) {
+/// Jane borrows LEFT_HAND at 10:00 and returns it at 10:05, and
+/// MIDDLEMARCH is returned at 10:10, all at CPL.
+async fn three_operations(store: &SqliteStore) {
     store
         .enqueue(
             None,
             &[
                 issue("2026-07-22 10:00:00", JANE, LEFT_HAND),
+                checkin("2026-07-22 10:05:00", LEFT_HAND),
                 checkin("2026-07-22 10:10:00", MIDDLEMARCH),
             ],
         )
@@ -94,7 +99,7 @@ fn earlier_elsewhere() -> koc_core::Operation {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_earlier_operation_enqueued_by_another_process_is_seen() {
     let (_dir, store, other) = two_stores().await;
-    two_operations(&store).await;
+    three_operations(&store).await;
     let added = std::sync::Arc::new(std::sync::Mutex::new(None));
     let seen = added.clone();
     let results = branch_run_with(&store, move || {
@@ -104,18 +109,18 @@ async fn an_earlier_operation_enqueued_by_another_process_is_seen() {
         })
     })
     .await;
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 3);
     assert!(earlier_warnings(&results[0]).is_empty());
-    let warned = earlier_warnings(&results[1]);
+    let warned = earlier_warnings(&results[2]);
     let id: OperationId = added.lock().unwrap().unwrap();
-    assert_eq!(warned.len(), 1, "{:?}", results[1].outcome);
+    assert_eq!(warned.len(), 1, "{:?}", results[2].outcome);
     assert!(warned[0].message.contains(&id.to_string()), "{warned:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_earlier_operation_enqueued_through_the_same_store_is_seen() {
     let (_dir, store, _other) = two_stores().await;
-    two_operations(&store).await;
+    three_operations(&store).await;
     let same = store.clone();
     let results = branch_run_with(&store, move || {
         meanwhile(async move {
@@ -123,7 +128,7 @@ async fn an_earlier_operation_enqueued_through_the_same_store_is_seen() {
         })
     })
     .await;
-    assert_eq!(earlier_warnings(&results[1]).len(), 1);
+    assert_eq!(earlier_warnings(&results[2]).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,7 +139,7 @@ async fn an_earlier_operation_processed_by_another_process_is_forgotten() {
         .await
         .unwrap()
         .added[0];
-    two_operations(&store).await;
+    three_operations(&store).await;
     let results = branch_run_with(&store, move || {
         meanwhile(async move {
             let summary = other
@@ -145,11 +150,11 @@ async fn an_earlier_operation_processed_by_another_process_is_forgotten() {
         })
     })
     .await;
-    assert_eq!(results.len(), 2);
+    assert_eq!(results.len(), 3);
     assert!(
-        earlier_warnings(&results[1]).is_empty(),
+        earlier_warnings(&results[2]).is_empty(),
         "{:?}",
-        results[1].outcome
+        results[2].outcome
     );
 }
 
@@ -157,8 +162,9 @@ async fn an_earlier_operation_processed_by_another_process_is_forgotten() {
 async fn without_changes_a_run_reads_the_queue_once_and_still_warns() {
     let (_dir, store, _other) = two_stores().await;
     store.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
-    two_operations(&store).await;
+    three_operations(&store).await;
     let results = branch_run_with(&store, || {}).await;
     assert!(earlier_warnings(&results[0]).is_empty());
-    assert_eq!(earlier_warnings(&results[1]).len(), 1);
+    assert!(earlier_warnings(&results[1]).is_empty());
+    assert_eq!(earlier_warnings(&results[2]).len(), 1);
 }

@@ -10,8 +10,8 @@
 use std::rc::Rc;
 
 use koc_core::{
-    BatchKeys, BatchState, ConflictRule, Effects, Engine, Error, LoanPolicy, OperationId,
-    PendingOperation, ProcessedOperation, Result,
+    BatchState, ConflictRule, Effects, Engine, Error, LoanPolicy, OperationId, PendingOperation,
+    ProcessedOperation, Result,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, ToSql};
@@ -89,8 +89,16 @@ fn array(values: impl Iterator<Item = Value>) -> Rc<Vec<Value>> {
     Rc::new(values.collect())
 }
 
-fn texts<'a>(values: impl Iterator<Item = &'a String>) -> Rc<Vec<Value>> {
-    array(values.map(|v| Value::Text(v.clone())))
+fn texts<'a>(values: impl Iterator<Item = &'a str>) -> Rc<Vec<Value>> {
+    array(values.map(|v| Value::Text(v.to_owned())))
+}
+
+/// These values, sorted, each once.
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut values: Vec<&str> = values.collect();
+    values.sort_unstable();
+    values.dedup();
+    values
 }
 
 pub(crate) const PENDING_AFTER: &str = concat!(
@@ -230,6 +238,11 @@ pub(crate) const LOAD_HOLDS: &str = concat!(
     " FROM holds WHERE barcode IN rarray(?1) AND filled_at IS NULL ORDER BY placed_at, id"
 );
 
+/// Writes what processing changes of an item, when it changed.
+pub(crate) const UPDATE_ITEM: &str =
+    "UPDATE items SET status = ?2, last_seen = ?3, holdingbranch = ?4 WHERE barcode = ?1
+     AND (status IS NOT ?2 OR last_seen IS NOT ?3 OR holdingbranch IS NOT ?4)";
+
 /// Removes the batch's operations from the queue; how many it removed.
 fn remove_from_queue(
     conn: &Connection,
@@ -291,10 +304,17 @@ fn load(
     batch: &[PendingOperation],
     earlier: Option<&mut Earlier>,
 ) -> Result<BatchState> {
-    let keys = BatchKeys::of(batch);
+    // The keys of the batch (as `BatchKeys` has them), sorted: looked up
+    // in index order, each page is read once.
+    let card_keys = distinct(
+        batch
+            .iter()
+            .filter_map(|p| p.operation.cardnumber.as_deref()),
+    );
+    let barcode_keys = distinct(batch.iter().filter_map(|p| p.operation.barcode.as_deref()));
     let mut state = BatchState::default();
-    let cards = texts(keys.cards.iter());
-    let barcodes = texts(keys.barcodes.iter());
+    let cards = texts(card_keys.iter().copied());
+    let barcodes = texts(barcode_keys.iter().copied());
 
     each_row(conn, LOAD_PATRONS_BY_CARD, [&cards], |row| {
         state.add_patron(rows::patron(row)?);
@@ -303,9 +323,9 @@ fn load(
     // A card may also be a username (Koha's fallback). Where a card number
     // matched, the engine never looks further, so only the others are
     // looked up as usernames.
-    let unmatched: Vec<&String> = keys
-        .cards
+    let unmatched: Vec<&str> = card_keys
         .iter()
+        .copied()
         .filter(|card| !state.patrons.contains_key(*card))
         .collect();
     if !unmatched.is_empty() {
@@ -315,7 +335,7 @@ fn load(
             Ok(())
         })?;
     }
-    let patrons = texts(state.patrons.keys());
+    let patrons = texts(distinct(state.patrons.keys().map(String::as_str)).into_iter());
     each_row(conn, LOAD_DEBTS, [patrons], |row| {
         state.add_debt(rows::account_line(row)?);
         Ok(())
@@ -333,7 +353,7 @@ fn load(
         Ok(())
     })?;
     if let Some(earlier) = earlier {
-        earlier.load(conn, batch, keys.barcodes.into_iter(), &mut state)?;
+        earlier.load(conn, batch, &barcode_keys, &mut state)?;
     }
     Ok(state)
 }
@@ -398,16 +418,18 @@ fn apply(conn: &Connection, effects: &Effects) -> Result<()> {
         )?;
     }
     if !effects.items.is_empty() {
-        let mut update = conn
-            .prepare_cached(
-                "UPDATE items SET title = ?2, author = ?3, callnumber = ?4, itemtype = ?5,
-                     homebranch = ?6, holdingbranch = ?7, status = ?8, last_seen = ?9
-                 WHERE barcode = ?1",
-            )
-            .context(what)?;
+        // Processing changes an item's status, when it was last seen and
+        // where it is (`Effects::items`); the rest of the row, and rows
+        // where none of them changed, are left alone.
+        let mut update = conn.prepare_cached(UPDATE_ITEM).context(what)?;
         for item in effects.items.values() {
             update
-                .execute(crate::circulation::item_params(item))
+                .execute((
+                    &item.barcode,
+                    item.status.as_str(),
+                    time(item.last_seen),
+                    &item.holdingbranch,
+                ))
                 .context(what)?;
         }
     }

@@ -68,7 +68,7 @@ impl Earlier {
         &mut self,
         conn: &Connection,
         batch: &[PendingOperation],
-        barcodes: impl Iterator<Item = String>,
+        barcodes: &[&str],
         state: &mut BatchState,
     ) -> Result<()> {
         let what = "looking for earlier pending operations";
@@ -104,9 +104,9 @@ impl Earlier {
             }
             self.read_to = Some(last);
         }
-        for barcode in barcodes {
-            if let Some(&key) = self.earliest.get(&barcode) {
-                state.add_earlier_pending(barcode, key);
+        for &barcode in barcodes {
+            if let Some(&key) = self.earliest.get(barcode) {
+                state.add_earlier_pending(barcode.to_owned(), key);
             }
         }
         Ok(())

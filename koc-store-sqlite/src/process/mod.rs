@@ -4,12 +4,13 @@
 pub(crate) mod batch;
 pub(crate) mod earlier;
 
+use std::future::Future;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use koc_core::{
-    LoanPolicy, OperationId, ProcessObserver, ProcessRun, ProcessSummary, Processor, Result,
-    RuleTable, Selection,
+    LoanPolicy, OperationId, ProcessObserver, ProcessRun, ProcessSummary, ProcessedOperation,
+    Processor, Result, RuleTable, Selection,
 };
 use rusqlite::Connection;
 
@@ -129,6 +130,30 @@ impl Drop for DryRun {
     }
 }
 
+/// A step of a run on a task of its own, so that the caller's observer
+/// sees a batch while the next one is processed (and a call the observer
+/// makes on the same store still gets the connection after it). Aborted if
+/// dropped before it ends, like any future, wherever it is waiting.
+struct Spawned<T>(tokio::task::JoinHandle<T>);
+
+impl<T: Send + 'static> Spawned<T> {
+    fn start(work: impl Future<Output = T> + Send + 'static) -> Spawned<T> {
+        Spawned(tokio::spawn(work))
+    }
+
+    async fn join(mut self) -> Result<T> {
+        (&mut self.0)
+            .await
+            .map_err(|e| koc_core::Error::database("the processing task failed", e))
+    }
+}
+
+impl<T> Drop for Spawned<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 impl SqliteStore {
     async fn run(
         &self,
@@ -151,23 +176,31 @@ impl SqliteStore {
             cursor,
             earlier: plan.with_earlier.then(earlier::Earlier::default),
         };
+        let mut committed: Option<Vec<ProcessedOperation>> = None;
         loop {
             let plan = plan.clone();
             let policy = policy.clone();
-            let (moved, results) = self
-                // Every row a batch writes refers to patrons and items it
-                // loaded in the same transaction.
-                .write_checked_by_construction("processing a batch", move |tx| {
-                    let results = batch::process(tx, &plan, &*policy, &mut progress)?;
-                    Ok((progress, results))
-                })
-                .await?;
+            let store = self.clone();
+            let next = Spawned::start(async move {
+                store
+                    // Every row a batch writes refers to patrons and items
+                    // it loaded in the same transaction.
+                    .write_checked_by_construction("processing a batch", move |tx| {
+                        let results = batch::process(tx, &plan, &*policy, &mut progress)?;
+                        Ok((progress, results))
+                    })
+                    .await
+            });
+            if let Some(results) = committed.take() {
+                summary.count(&results);
+                observer.batch(&results);
+            }
+            let (moved, results) = next.join().await??;
             progress = moved;
             let Some(results) = results else {
                 return Ok(());
             };
-            summary.count(&results);
-            observer.batch(&results);
+            committed = Some(results);
         }
     }
 
@@ -206,15 +239,19 @@ impl SqliteStore {
             cursor,
             earlier: plan.with_earlier.then(earlier::Earlier::default),
         };
+        let mut decided_before: Option<Vec<ProcessedOperation>> = None;
         loop {
             let plan = plan.clone();
             let policy = policy.clone();
-            let (next, decided) = dry
-                .step(move |conn| {
-                    let results = batch::process(conn, &plan, &*policy, &mut progress)?;
-                    Ok((progress, results))
-                })
-                .await?;
+            let step = Spawned::start(dry.step(move |conn| {
+                let results = batch::process(conn, &plan, &*policy, &mut progress)?;
+                Ok((progress, results))
+            }));
+            if let Some(results) = decided_before.take() {
+                summary.count(&results);
+                observer.batch(&results);
+            }
+            let (next, decided) = step.join().await??;
             dry = next;
             // On an error, `dry` is dropped and rolls back.
             let (moved, results) = decided?;
@@ -222,8 +259,7 @@ impl SqliteStore {
             let Some(results) = results else {
                 break;
             };
-            summary.count(&results);
-            observer.batch(&results);
+            decided_before = Some(results);
         }
         let (_dry, rolled_back) = dry.step(|conn| restore(conn)).await?;
         rolled_back
