@@ -236,13 +236,15 @@ CREATE TABLE pending (
     PRIMARY KEY (time, time_ns, id)
 );
 
--- How many transactions have changed the queue: a processing run that
--- keeps what it read of the queue between batches reads it again when
--- someone else changed it (see src/earlier.rs).
+-- How many transactions have changed the queue, and how many of those
+-- were processed batches: a processing run that keeps what it read between
+-- its batches knows when someone else changed it (src/earlier.rs,
+-- src/process/ahead.rs).
 CREATE TABLE queue_changes (
-    changes bigint NOT NULL
+    changes bigint NOT NULL,
+    batches bigint NOT NULL
 );
-INSERT INTO queue_changes VALUES (0);
+INSERT INTO queue_changes VALUES (0, 0);
 
 -- What became of operations that left the queue: one row per processing
 -- (or deletion); an operation requeued and processed again has several.

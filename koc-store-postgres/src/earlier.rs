@@ -51,13 +51,36 @@ pub(crate) struct Earlier {
     seen: Option<i64>,
 }
 
-/// Counts a change of the queue by the current transaction; returns the
-/// count, which the transaction holds until it ends.
-pub(crate) async fn count_change(conn: &mut PgConnection) -> Result<i64> {
-    sqlx::query_scalar("UPDATE queue_changes SET changes = changes + 1 RETURNING changes")
+/// How many transactions have changed the queue, and how many of them
+/// were processed batches (which change the circulation data too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Changes {
+    pub changes: i64,
+    pub batches: i64,
+}
+
+/// Counts a change of the queue by the current transaction (a processed
+/// batch when `batch`); returns the counts, which the transaction holds
+/// until it ends.
+pub(crate) async fn count_change(conn: &mut PgConnection, batch: bool) -> Result<Changes> {
+    let (changes, batches) = sqlx::query_as(
+        "UPDATE queue_changes SET changes = changes + 1, \
+         batches = batches + CASE WHEN $1 THEN 1 ELSE 0 END RETURNING changes, batches",
+    )
+    .bind(batch)
+    .fetch_one(conn)
+    .await
+    .doing("counting a change of the queue")?;
+    Ok(Changes { changes, batches })
+}
+
+/// The counts as of now.
+pub(crate) async fn changes(conn: &mut PgConnection) -> Result<Changes> {
+    let (changes, batches) = sqlx::query_as("SELECT changes, batches FROM queue_changes")
         .fetch_one(conn)
         .await
-        .doing("counting a change of the queue")
+        .doing("reading the queue's changes")?;
+    Ok(Changes { changes, batches })
 }
 
 impl Earlier {
@@ -74,10 +97,7 @@ impl Earlier {
         let Some(last) = batch.last() else {
             return Ok(());
         };
-        let changes: i64 = sqlx::query_scalar("SELECT changes FROM queue_changes")
-            .fetch_one(&mut *conn)
-            .await
-            .doing("reading the queue's changes")?;
+        let changes = changes(conn).await?.changes;
         if self.seen != Some(changes) {
             // Someone else changed the queue since the last batch (or this
             // is the first): read it again from the head.

@@ -212,7 +212,7 @@ impl PostgresStore {
             )
             .await?;
         report.added = (first..=last).map(OperationId).collect();
-        earlier::count_change(conn).await?;
+        earlier::count_change(conn, false).await?;
         Ok(report)
     }
 
@@ -240,7 +240,7 @@ impl PostgresStore {
         .await
         .doing("deleting operations")?;
         if !moved.is_empty() {
-            earlier::count_change(conn).await?;
+            earlier::count_change(conn, false).await?;
         }
         let mut moved: HashSet<i64> = moved.into_iter().collect();
         let mut report = DeleteReport::default();
@@ -322,7 +322,7 @@ impl PostgresStore {
         .execute(&mut *conn)
         .await
         .doing("putting operations back in the queue")?;
-        earlier::count_change(conn).await?;
+        earlier::count_change(conn, false).await?;
         Ok(report)
     }
 }

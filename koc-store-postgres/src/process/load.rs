@@ -1,0 +1,132 @@
+//! Loading what a batch touches: [`BatchState`] and where its rows are
+//! ([`Places`]).
+
+use std::collections::HashMap;
+
+use koc_core::{BatchKeys, BatchState, PendingOperation, Result};
+use sqlx::{PgConnection, Row};
+
+use crate::error::Doing;
+use crate::rows::{
+    self, account_line_columns, hold_columns, item_columns, loan_columns, patron_columns,
+};
+
+/// Where the items and open loans a batch loaded are, by barcode: their
+/// rows' `ctid`, so that the batch's writes go straight to the rows instead
+/// of searching the primary key again. A row changed since it was loaded
+/// (by a host, or by the previous batch when this one was read ahead) has
+/// moved: writes go by barcode for rows without a place, and again by
+/// barcode when a write by place finds fewer rows than it should.
+#[derive(Default)]
+pub(super) struct Places {
+    pub items: HashMap<String, String>,
+    pub loans: HashMap<String, String>,
+}
+
+/// Everything `batch` touches (see [`BatchState`]), and where its items
+/// and open loans are.
+pub(super) async fn load_state(
+    conn: &mut PgConnection,
+    batch: &[PendingOperation],
+) -> Result<(BatchState, Places)> {
+    let mut places = Places::default();
+    let keys = BatchKeys::of(batch);
+    let cards: Vec<&str> = keys.cards.iter().map(String::as_str).collect();
+    let barcodes: Vec<&str> = keys.barcodes.iter().map(String::as_str).collect();
+    let mut state = BatchState::default();
+
+    if !cards.is_empty() {
+        // By card number, then by username for the cards that are not
+        // card numbers (Koha's order; what the engine resolves). Joins
+        // on unnest keep the planner on the indexes however many keys.
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            patron_columns!("p."),
+            " FROM unnest($1::text[]) AS k(card) JOIN patrons p ON p.cardnumber = k.card"
+        ))
+        .bind(&cards)
+        .fetch_all(&mut *conn)
+        .await
+        .doing("loading patrons")?;
+        for row in &rows {
+            state.add_patron(rows::patron(row, 0)?);
+        }
+        let others: Vec<&str> = cards
+            .iter()
+            .copied()
+            .filter(|c| !state.patrons.contains_key(*c))
+            .collect();
+        if !others.is_empty() {
+            let rows = sqlx::query(concat!(
+                "SELECT ",
+                patron_columns!("p."),
+                " FROM unnest($1::text[]) AS k(userid) JOIN patrons p ON p.userid = k.userid"
+            ))
+            .bind(&others)
+            .fetch_all(&mut *conn)
+            .await
+            .doing("loading patrons")?;
+            for row in &rows {
+                state.add_patron(rows::patron(row, 0)?);
+            }
+        }
+    }
+    if !state.patrons.is_empty() {
+        let loaded: Vec<&str> = state.patrons.keys().map(String::as_str).collect();
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            account_line_columns!("a."),
+            " FROM unnest($1::text[]) AS k(card) JOIN account_lines a \
+             ON a.cardnumber = k.card AND a.kind = 'debit' AND a.outstanding > 0 \
+             ORDER BY a.created_at, a.id"
+        ))
+        .bind(&loaded)
+        .fetch_all(&mut *conn)
+        .await
+        .doing("loading debts")?;
+        for row in &rows {
+            state.add_debt(rows::account_line(row)?);
+        }
+    }
+    if !barcodes.is_empty() {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            item_columns!("i."),
+            ", ",
+            loan_columns!("l."),
+            ", i.ctid::text, l.ctid::text \
+             FROM unnest($1::text[]) AS k(barcode) JOIN items i ON i.barcode = k.barcode \
+             LEFT JOIN loans l ON l.barcode = i.barcode"
+        ))
+        .bind(&barcodes)
+        .fetch_all(&mut *conn)
+        .await
+        .doing("loading items and loans")?;
+        let at = rows::ITEM_WIDTH + rows::LOAN_WIDTH;
+        for row in &rows {
+            let item = rows::item(row, 0)?;
+            let place: String = row.try_get(at).doing("loading items")?;
+            places.items.insert(item.barcode.clone(), place);
+            if let Some(loan) = rows::maybe_loan(row, rows::ITEM_WIDTH)? {
+                let place: String = row.try_get(at + 1).doing("loading loans")?;
+                places.loans.insert(loan.barcode.clone(), place);
+                state.add_loan(loan);
+            }
+            state.add_item(item);
+        }
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            hold_columns!("h."),
+            " FROM unnest($1::text[]) AS k(barcode) JOIN holds h \
+             ON h.barcode = k.barcode AND h.filled_at IS NULL ORDER BY h.placed_at, h.id"
+        ))
+        .bind(&barcodes)
+        .fetch_all(&mut *conn)
+        .await
+        .doing("loading holds")?;
+        for row in &rows {
+            state.add_hold(rows::hold(row)?);
+        }
+    }
+    Ok((state, places))
+}

@@ -1,0 +1,304 @@
+//! [`Processor`]: applying pending operations, one transaction per batch.
+//!
+//! # How a batch is processed
+//!
+//! Each batch is one transaction on one connection:
+//!
+//! 1. `pg_advisory_xact_lock` on the schema's queue lock. Processors in
+//!    other tasks, processes or machines wait here, so batches never
+//!    interleave: no operation is processed twice, and time order holds
+//!    across processors. The lock ends with the transaction, also when the
+//!    processor's connection dies, so a crashed processor never blocks the
+//!    queue.
+//! 2. The next operations still pending, in (time, id) order, after the
+//!    last one this run took (or the next chunk of the selected ids)
+//!    ([`batch`]).
+//! 3. The state they touch, one set-based query per kind (joins on
+//!    `unnest` of arrays): patrons by card number or username, items with
+//!    their open loans, the patrons' outstanding debts, the items' waiting
+//!    holds ([`load`]) and, for a run that may leave operations behind, the
+//!    earliest of those on each item ([`crate::earlier`]).
+//! 4. [`Engine::decide`], in memory.
+//! 5. The effects, one set-based statement per kind, the rows loaded in
+//!    step 3 written through their `ctid`, and the move of the batch from
+//!    the queue to history: its queue rows deleted by `ctid`, its outcomes
+//!    copied into `history` (binary `COPY`) ([`write`]).
+//! 6. Commit; then the observer sees the batch.
+//!
+//! Steps 2 and 3 of the next batch are done meanwhile, on another
+//! connection, while step 5 runs, and used only if still right under the
+//! lock ([`ahead`]).
+//!
+//! An error anywhere (the database, a loan policy) rolls the batch back:
+//! nothing of it is applied and its operations stay pending.
+//!
+//! A dry run is all of that inside **one** transaction that is rolled back
+//! at the end (and nothing read ahead: another connection could not see
+//! what the run would have done): later batches see what earlier ones
+//! would have done, so the outcomes are exactly a real run's, and nothing
+//! is written. It holds the queue lock for the whole run, so real
+//! processing, deleting and requeuing wait for it.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use koc_core::{
+    BatchState, Engine, Error, LoanPolicy, OperationId, ProcessObserver, ProcessRun,
+    ProcessSummary, ProcessedOperation, Processor, Result, RuleTable, Selection,
+};
+use sqlx::PgConnection;
+
+use crate::circulation::load_rules;
+use crate::earlier::{self, Earlier};
+use crate::error::Doing;
+use crate::{PostgresStore, locks};
+
+mod ahead;
+mod batch;
+mod load;
+mod write;
+
+use ahead::Ahead;
+use batch::{Batch, Cursor};
+use load::Places;
+
+/// A batch taken from the queue, with everything it touches.
+struct Loaded {
+    batch: Batch,
+    state: BatchState,
+    places: Places,
+}
+
+/// Where a run is: its place in the queue, and, when it may leave
+/// operations behind, what it knows of them.
+struct Position {
+    cursor: Cursor,
+    earlier: Option<Earlier>,
+}
+
+/// A batch decided and written (not yet committed).
+struct Written {
+    results: Vec<ProcessedOperation>,
+    /// The next batch, read ahead.
+    next: Option<Ahead>,
+}
+
+impl PostgresStore {
+    /// Takes the next batch of the run at `cursor` and loads what it
+    /// touches; `None` when nothing is left.
+    async fn take(
+        &self,
+        conn: &mut PgConnection,
+        run: &ProcessRun,
+        cursor: &mut Cursor,
+    ) -> Result<Option<Loaded>> {
+        let batch =
+            batch::next_batch(conn, cursor, run.branch.as_deref(), run.batch_size.max(1)).await?;
+        if batch.operations.is_empty() {
+            return Ok(None);
+        }
+        let (state, places) = load::load_state(conn, &batch.operations).await?;
+        Ok(Some(Loaded {
+            batch,
+            state,
+            places,
+        }))
+    }
+
+    /// Decides `loaded` and writes it on `conn` (in a transaction holding
+    /// the queue lock). A real run counts its change of the queue and,
+    /// meanwhile, reads the next batch ahead on another connection.
+    async fn decide_and_write(
+        &self,
+        conn: &mut PgConnection,
+        run: &ProcessRun,
+        engine: &Engine<'_>,
+        position: &mut Position,
+        loaded: Loaded,
+    ) -> Result<Written> {
+        let Loaded {
+            batch,
+            mut state,
+            places,
+        } = loaded;
+        if let Some(earlier) = &mut position.earlier {
+            earlier.load(conn, &batch.operations, &mut state).await?;
+        }
+        let had_loan: HashSet<String> = state.loans.keys().cloned().collect();
+        let decisions = engine.decide(&batch.operations, &mut state)?;
+        let results: Vec<ProcessedOperation> = batch
+            .operations
+            .into_iter()
+            .zip(decisions.outcomes)
+            .map(|(pending, outcome)| ProcessedOperation { pending, outcome })
+            .collect();
+        let writing = async {
+            write::apply(conn, &decisions.effects, &places, &had_loan).await?;
+            write::settle(conn, &results, &batch.places, &run.user).await?;
+            if run.dry_run {
+                // Nothing others could see.
+                return Ok(None);
+            }
+            earlier::count_change(conn, true).await.map(Some)
+        };
+        let (counts, next) = if run.dry_run {
+            (writing.await?, None)
+        } else {
+            let reading = ahead::read_ahead(&self.pool, run, position.cursor.clone());
+            let (counts, next) = tokio::join!(writing, reading);
+            (counts?, next)
+        };
+        let next = match counts {
+            Some(counts) => {
+                if let Some(earlier) = &mut position.earlier {
+                    earlier.counted(counts.changes);
+                }
+                next.map(|mut next| {
+                    next.overlay(&state, counts);
+                    next
+                })
+            }
+            None => None,
+        };
+        Ok(Written { results, next })
+    }
+
+    /// The position at the start of `run`, the ids not pending, and the
+    /// stored rules when the run brings no policy.
+    async fn start(
+        &self,
+        conn: &mut PgConnection,
+        run: &ProcessRun,
+    ) -> Result<(Position, Vec<OperationId>, Option<RuleTable>)> {
+        let (cursor, not_pending) = match &run.selection {
+            Selection::All => (Cursor::All(None), Vec::new()),
+            Selection::Ids(ids) => {
+                let (ids, not_pending) = batch::selection(conn, ids, run.branch.as_deref()).await?;
+                (
+                    Cursor::Ids {
+                        ids: Arc::from(ids),
+                        next: 0,
+                    },
+                    not_pending,
+                )
+            }
+            other => {
+                return Err(Error::Invalid(format!(
+                    "this store does not know the selection {other:?}"
+                )));
+            }
+        };
+        let rules = match run.policy {
+            Some(_) => None,
+            None => Some(RuleTable::new(load_rules(&mut *conn).await?)),
+        };
+        let position = Position {
+            cursor,
+            earlier: run.may_leave_earlier_operations().then(Earlier::default),
+        };
+        Ok((position, not_pending, rules))
+    }
+
+    async fn dry_run(
+        &self,
+        run: &ProcessRun,
+        observer: &mut dyn ProcessObserver,
+        summary: &mut ProcessSummary,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await.doing("starting a dry run")?;
+        let result = async {
+            let conn: &mut PgConnection = &mut tx;
+            self.lock(conn, locks::QUEUE).await?;
+            let (mut position, not_pending, rules) = self.start(conn, run).await?;
+            summary.not_pending = not_pending;
+            let engine = Engine::new(run.conflicts, policy(run, rules.as_ref())?);
+            while let Some(loaded) = self.take(conn, run, &mut position.cursor).await? {
+                let written = self
+                    .decide_and_write(conn, run, &engine, &mut position, loaded)
+                    .await?;
+                summary.count(&written.results);
+                observer.batch(&written.results);
+            }
+            Ok(())
+        }
+        .await;
+        // Whatever happened, nothing of a dry run stays.
+        tx.rollback().await.doing("ending a dry run")?;
+        result
+    }
+}
+
+/// The policy a run decides due dates with.
+fn policy<'a>(run: &'a ProcessRun, rules: Option<&'a RuleTable>) -> Result<&'a dyn LoanPolicy> {
+    match (&run.policy, rules) {
+        (Some(policy), _) => Ok(policy.as_ref()),
+        (None, Some(rules)) => Ok(rules),
+        (None, None) => Err(Error::Invalid("no loan policy and no rules".to_owned())),
+    }
+}
+
+#[async_trait]
+impl Processor for PostgresStore {
+    async fn process(
+        &self,
+        run: &ProcessRun,
+        observer: &mut dyn ProcessObserver,
+    ) -> Result<ProcessSummary> {
+        let mut summary = ProcessSummary {
+            dry_run: run.dry_run,
+            ..ProcessSummary::default()
+        };
+        if run.dry_run {
+            self.dry_run(run, observer, &mut summary).await?;
+            return Ok(summary);
+        }
+        let mut conn = self.pool.acquire().await.doing("connecting")?;
+        let (mut position, not_pending, rules) = self.start(&mut conn, run).await?;
+        drop(conn);
+        summary.not_pending = not_pending;
+        let engine = Engine::new(run.conflicts, policy(run, rules.as_ref())?);
+        let mut ahead: Option<Ahead> = None;
+        loop {
+            let mut tx = self.pool.begin().await.doing("starting a batch")?;
+            let read_ahead = ahead.take();
+            let result = async {
+                let conn: &mut PgConnection = &mut tx;
+                self.lock(conn, locks::QUEUE).await?;
+                let adopted = match read_ahead {
+                    Some(next) => next.adopt(conn, &mut position.cursor, run).await?,
+                    None => None,
+                };
+                let loaded = match adopted {
+                    Some(loaded) => loaded,
+                    None => match self.take(conn, run, &mut position.cursor).await? {
+                        Some(loaded) => loaded,
+                        None => return Ok(None),
+                    },
+                };
+                self.decide_and_write(conn, run, &engine, &mut position, loaded)
+                    .await
+                    .map(Some)
+            }
+            .await;
+            match result {
+                Ok(Some(written)) => {
+                    tx.commit().await.doing("committing a batch")?;
+                    ahead = written.next;
+                    summary.count(&written.results);
+                    observer.batch(&written.results);
+                }
+                Ok(None) => {
+                    tx.rollback().await.doing("ending the run")?;
+                    return Ok(summary);
+                }
+                Err(error) => {
+                    // Release the lock now, not when the connection is next
+                    // used.
+                    let _ = tx.rollback().await;
+                    return Err(error);
+                }
+            }
+        }
+    }
+}

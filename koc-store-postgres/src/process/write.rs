@@ -1,0 +1,408 @@
+//! Writing a decided batch: its effects on the circulation data, and its
+//! move from the queue to history.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+use koc_core::{Effects, Item, Loan, ProcessedOperation, Result};
+use sqlx::PgConnection;
+
+use super::load::Places;
+use crate::circulation::LoanColumns;
+use crate::copy::CopyRows;
+use crate::error::{Doing, corrupt};
+use crate::history::warnings_json;
+use crate::rows::loan_columns;
+use crate::store::now;
+
+/// The `SET` list that makes an open loan `l` what `u` says.
+macro_rules! loan_update {
+    () => {
+        "cardnumber = u.cardnumber, issued_at = u.issued_at, due_at = u.due_at, \
+         renewals = u.renewals, last_renewed_at = u.last_renewed_at, branch = u.branch"
+    };
+}
+
+/// Writes a batch's effects, to the rows at `places` where it can.
+/// `had_loan`: the barcodes whose items had an open loan when the batch was
+/// loaded.
+pub(super) async fn apply(
+    conn: &mut PgConnection,
+    effects: &Effects,
+    places: &Places,
+    had_loan: &HashSet<String>,
+) -> Result<()> {
+    // Each loan touched is deleted, changed in place (a renewal keeps its
+    // row: an update that touches no index) or added.
+    let (mut gone, mut changed, mut added) = (Vec::new(), Vec::new(), Vec::new());
+    for (barcode, loan) in &effects.loans {
+        let place = places.loans.get(barcode).map(String::as_str);
+        match (loan, had_loan.contains(barcode)) {
+            (None, true) => gone.push((barcode.as_str(), place)),
+            (None, false) => {}
+            (Some(loan), true) => changed.push((loan, place)),
+            (Some(loan), false) => added.push(loan),
+        }
+    }
+    close_loans(conn, gone).await?;
+    change_loans(conn, changed).await?;
+    add_loans(conn, added).await?;
+    if !effects.closed_loans.is_empty() {
+        let first = take_ids(conn, "closed_loan_ids", effects.closed_loans.len()).await?;
+        let mut rows = CopyRows::new(9, effects.closed_loans.len() * 128);
+        for (id, closed) in (first..).zip(&effects.closed_loans) {
+            let loan = &closed.loan;
+            rows.row()
+                .int8(id)
+                .text(&loan.barcode)?
+                .text(&loan.cardnumber)?
+                .timestamp(loan.issued_at)?
+                .timestamp(loan.due_at)?
+                .int8(i64::from(loan.renewals))
+                .timestamp_or_null(loan.last_renewed_at)?
+                .text_or_null(loan.branch.as_deref())?
+                .timestamp(closed.returned_at)?;
+        }
+        rows.send(
+            conn,
+            concat!(
+                "COPY closed_loans (id, ",
+                loan_columns!(""),
+                ", returned_at) FROM STDIN (FORMAT binary)"
+            ),
+            "recording ended loans",
+        )
+        .await?;
+    }
+    let items = effects
+        .items
+        .iter()
+        .map(|(barcode, item)| (item, places.items.get(barcode).map(String::as_str)))
+        .collect();
+    update_items(conn, items).await?;
+    if !effects.debts.is_empty() {
+        let ids: Vec<i64> = effects.debts.keys().map(|id| id.0).collect();
+        let outstanding: Vec<i64> = effects.debts.values().map(|m| m.micros()).collect();
+        sqlx::query(
+            "UPDATE account_lines a SET outstanding = u.outstanding::numeric / 1000000 \
+             FROM unnest($1::bigint[], $2::bigint[]) AS u(id, outstanding) WHERE a.id = u.id",
+        )
+        .bind(&ids)
+        .bind(&outstanding)
+        .execute(&mut *conn)
+        .await
+        .doing("updating debts")?;
+    }
+    if !effects.payments.is_empty() {
+        let payments = &effects.payments;
+        let operations: Vec<i64> = payments.iter().map(|p| p.operation.0).collect();
+        let cards: Vec<&str> = payments.iter().map(|p| p.cardnumber.as_str()).collect();
+        let amounts: Vec<i64> = payments.iter().map(|p| p.amount.micros()).collect();
+        let unapplied: Vec<i64> = payments.iter().map(|p| p.unapplied.micros()).collect();
+        let paid_at: Vec<NaiveDateTime> = payments.iter().map(|p| p.paid_at).collect();
+        let (mut by, mut debits, mut parts) = (Vec::new(), Vec::new(), Vec::new());
+        for payment in payments {
+            for (debit, part) in &payment.applied {
+                by.push(payment.operation.0);
+                debits.push(debit.0);
+                parts.push(part.micros());
+            }
+        }
+        sqlx::query(
+            "WITH credits AS (INSERT INTO account_lines \
+             (cardnumber, kind, amount, outstanding, description, created_at, operation_id) \
+             SELECT u.cardnumber, 'credit', u.amount::numeric / 1000000, \
+             u.unapplied::numeric / 1000000, 'Payment (offline)', u.paid_at, u.operation \
+             FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], \
+             $5::timestamp[]) WITH ORDINALITY \
+             AS u(operation, cardnumber, amount, unapplied, paid_at, ord) ORDER BY u.ord \
+             RETURNING id, operation_id) \
+             INSERT INTO payment_offsets (credit_id, debit_id, amount) \
+             SELECT c.id, o.debit, o.amount::numeric / 1000000 \
+             FROM unnest($6::bigint[], $7::bigint[], $8::bigint[]) AS o(operation, debit, amount) \
+             JOIN credits c ON c.operation_id = o.operation",
+        )
+        .bind(&operations)
+        .bind(&cards)
+        .bind(&amounts)
+        .bind(&unapplied)
+        .bind(&paid_at)
+        .bind(&by)
+        .bind(&debits)
+        .bind(&parts)
+        .execute(&mut *conn)
+        .await
+        .doing("recording payments")?;
+    }
+    if !effects.filled_holds.is_empty() {
+        let ids: Vec<i64> = effects.filled_holds.keys().map(|id| id.0).collect();
+        let at: Vec<NaiveDateTime> = effects.filled_holds.values().copied().collect();
+        sqlx::query(
+            "UPDATE holds h SET filled_at = u.at \
+             FROM unnest($1::bigint[], $2::timestamp[]) AS u(id, at) WHERE h.id = u.id",
+        )
+        .bind(&ids)
+        .bind(&at)
+        .execute(&mut *conn)
+        .await
+        .doing("filling holds")?;
+    }
+    Ok(())
+}
+
+/// Rows to write, split into those whose place is known (written through
+/// it) and the others (written by key), with how the first went: a row
+/// that moved since it was loaded is missed by its place, and then all of
+/// them are written again by key (the same values: harmless).
+fn by_place<T>(rows: Vec<(T, Option<&str>)>) -> (Vec<T>, Vec<&str>, Vec<T>) {
+    let (mut placed, mut at, mut others) = (Vec::new(), Vec::new(), Vec::new());
+    for (row, place) in rows {
+        match place {
+            Some(place) => {
+                placed.push(row);
+                at.push(place);
+            }
+            None => others.push(row),
+        }
+    }
+    (placed, at, others)
+}
+
+/// Deletes the open loans of these barcodes.
+async fn close_loans(conn: &mut PgConnection, gone: Vec<(&str, Option<&str>)>) -> Result<()> {
+    let (placed, at, mut others) = by_place(gone);
+    if !placed.is_empty() {
+        let deleted = sqlx::query(
+            "DELETE FROM loans l USING unnest($1::text[]::tid[], $2::text[]) AS u(at, barcode) \
+             WHERE l.ctid = u.at AND l.barcode = u.barcode",
+        )
+        .bind(&at)
+        .bind(&placed)
+        .execute(&mut *conn)
+        .await
+        .doing("closing loans")?;
+        if deleted.rows_affected() != placed.len() as u64 {
+            others.extend(placed);
+        }
+    }
+    if !others.is_empty() {
+        sqlx::query("DELETE FROM loans WHERE barcode = ANY($1)")
+            .bind(&others)
+            .execute(&mut *conn)
+            .await
+            .doing("closing loans")?;
+    }
+    Ok(())
+}
+
+/// Rewrites open loans that stay open (renewed, or lent to someone else).
+async fn change_loans(conn: &mut PgConnection, changed: Vec<(&Loan, Option<&str>)>) -> Result<()> {
+    let (placed, at, mut others) = by_place(changed);
+    if !placed.is_empty() {
+        let columns = LoanColumns::of(placed.iter().copied());
+        let updated = sqlx::query(concat!(
+            "UPDATE loans l SET ",
+            loan_update!(),
+            " FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
+             $5::bigint[], $6::timestamp[], $7::text[], $8::text[]::tid[]) \
+             AS u(barcode, cardnumber, issued_at, due_at, renewals, last_renewed_at, \
+             branch, at) WHERE l.ctid = u.at AND l.barcode = u.barcode"
+        ))
+        .bind(&columns.barcode)
+        .bind(&columns.cardnumber)
+        .bind(&columns.issued_at)
+        .bind(&columns.due_at)
+        .bind(&columns.renewals)
+        .bind(&columns.last_renewed_at)
+        .bind(&columns.branch)
+        .bind(&at)
+        .execute(&mut *conn)
+        .await
+        .doing("writing loans")?;
+        if updated.rows_affected() != placed.len() as u64 {
+            others.extend(placed);
+        }
+    }
+    if !others.is_empty() {
+        let columns = LoanColumns::of(others.into_iter());
+        sqlx::query(concat!(
+            "UPDATE loans l SET ",
+            loan_update!(),
+            " FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
+             $5::bigint[], $6::timestamp[], $7::text[]) \
+             AS u(barcode, cardnumber, issued_at, due_at, renewals, last_renewed_at, \
+             branch) WHERE l.barcode = u.barcode"
+        ))
+        .bind(&columns.barcode)
+        .bind(&columns.cardnumber)
+        .bind(&columns.issued_at)
+        .bind(&columns.due_at)
+        .bind(&columns.renewals)
+        .bind(&columns.last_renewed_at)
+        .bind(&columns.branch)
+        .execute(&mut *conn)
+        .await
+        .doing("writing loans")?;
+    }
+    Ok(())
+}
+
+/// Adds open loans.
+async fn add_loans(conn: &mut PgConnection, added: Vec<&Loan>) -> Result<()> {
+    if added.is_empty() {
+        return Ok(());
+    }
+    let columns = LoanColumns::of(added.into_iter());
+    // A host's upsert_loans may have added one meanwhile: the processed
+    // operation, later, wins.
+    sqlx::query(concat!(
+        "INSERT INTO loans (",
+        loan_columns!(""),
+        ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], \
+         $4::timestamp[], $5::bigint[], $6::timestamp[], $7::text[]) \
+         ON CONFLICT (barcode) DO UPDATE SET cardnumber = EXCLUDED.cardnumber, \
+         issued_at = EXCLUDED.issued_at, due_at = EXCLUDED.due_at, \
+         renewals = EXCLUDED.renewals, last_renewed_at = EXCLUDED.last_renewed_at, \
+         branch = EXCLUDED.branch"
+    ))
+    .bind(&columns.barcode)
+    .bind(&columns.cardnumber)
+    .bind(&columns.issued_at)
+    .bind(&columns.due_at)
+    .bind(&columns.renewals)
+    .bind(&columns.last_renewed_at)
+    .bind(&columns.branch)
+    .execute(&mut *conn)
+    .await
+    .doing("writing loans")?;
+    Ok(())
+}
+
+/// Writes what processing changes of items: status, last seen, holding
+/// library.
+async fn update_items(conn: &mut PgConnection, items: Vec<(&Item, Option<&str>)>) -> Result<()> {
+    let (placed, at, mut others) = by_place(items);
+    if !placed.is_empty() {
+        let (barcodes, statuses, seen, holding) = item_columns(&placed);
+        let updated = sqlx::query(
+            "UPDATE items i SET status = u.status, last_seen = u.last_seen, \
+             holdingbranch = u.holdingbranch \
+             FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::text[], \
+             $5::text[]::tid[]) AS u(barcode, status, last_seen, holdingbranch, at) \
+             WHERE i.ctid = u.at AND i.barcode = u.barcode",
+        )
+        .bind(&barcodes)
+        .bind(&statuses)
+        .bind(&seen)
+        .bind(&holding)
+        .bind(&at)
+        .execute(&mut *conn)
+        .await
+        .doing("updating items")?;
+        if updated.rows_affected() != placed.len() as u64 {
+            others.extend(placed);
+        }
+    }
+    if !others.is_empty() {
+        let (barcodes, statuses, seen, holding) = item_columns(&others);
+        sqlx::query(
+            "UPDATE items i SET status = u.status, last_seen = u.last_seen, \
+             holdingbranch = u.holdingbranch \
+             FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::text[]) \
+             AS u(barcode, status, last_seen, holdingbranch) WHERE i.barcode = u.barcode",
+        )
+        .bind(&barcodes)
+        .bind(&statuses)
+        .bind(&seen)
+        .bind(&holding)
+        .execute(&mut *conn)
+        .await
+        .doing("updating items")?;
+    }
+    Ok(())
+}
+
+/// What [`update_items`] writes, as column arrays.
+#[allow(clippy::type_complexity)]
+fn item_columns<'a>(
+    items: &[&'a Item],
+) -> (
+    Vec<&'a str>,
+    Vec<&'static str>,
+    Vec<Option<NaiveDateTime>>,
+    Vec<Option<&'a str>>,
+) {
+    (
+        items.iter().map(|i| i.barcode.as_str()).collect(),
+        items.iter().map(|i| i.status.as_str()).collect(),
+        items.iter().map(|i| i.last_seen).collect(),
+        items.iter().map(|i| i.holdingbranch.as_deref()).collect(),
+    )
+}
+
+/// Moves a processed batch from the queue (its rows at `places`) to
+/// history.
+pub(super) async fn settle(
+    conn: &mut PgConnection,
+    results: &[ProcessedOperation],
+    places: &[String],
+    by: &str,
+) -> Result<()> {
+    let mut gone: Vec<i64> =
+        sqlx::query_scalar("DELETE FROM pending WHERE ctid = ANY($1::text[]::tid[]) RETURNING id")
+            .bind(places)
+            .fetch_all(&mut *conn)
+            .await
+            .doing("taking operations out of the queue")?;
+    let mut ids: Vec<i64> = results.iter().map(|r| r.pending.id.0).collect();
+    gone.sort_unstable();
+    ids.sort_unstable();
+    if gone != ids {
+        // Cannot happen under the queue lock; never commit if it does.
+        return Err(corrupt(format_args!(
+            "{} of the {} operations of the batch left the queue",
+            gone.len(),
+            results.len()
+        )));
+    }
+    let first = take_ids(conn, "history_ids", results.len()).await?;
+    let mut rows = CopyRows::new(7, results.len() * 96);
+    let at = now();
+    for (id, result) in (first..).zip(results) {
+        let outcome = &result.outcome;
+        rows.row()
+            .int8(id)
+            .int8(result.pending.id.0)
+            .text(outcome.code.as_str())?
+            .text(&outcome.message)?;
+        if outcome.warnings.is_empty() {
+            rows.jsonb("[]")?;
+        } else {
+            rows.jsonb(&warnings_json(&outcome.warnings)?)?;
+        }
+        rows.text(by)?.timestamp(at)?;
+    }
+    // COPY keeps the rows' order: history ids follow processing order.
+    rows.send(
+        conn,
+        "COPY history (id, operation_id, outcome, message, warnings, by_user, at) \
+         FROM STDIN (FORMAT binary)",
+        "recording history",
+    )
+    .await?;
+    Ok(())
+}
+
+/// The first of `count` consecutive ids taken from `sequence` at once: safe
+/// where every writer of the table holds the queue lock.
+async fn take_ids(conn: &mut PgConnection, sequence: &str, count: usize) -> Result<i64> {
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    let last: i64 =
+        sqlx::query_scalar("SELECT setval($1::regclass, nextval($1::regclass) + $2 - 1)")
+            .bind(sequence)
+            .bind(count)
+            .fetch_one(conn)
+            .await
+            .doing("numbering rows")?;
+    Ok(last - count + 1)
+}
