@@ -1,7 +1,5 @@
 //! The circulation data: upserts, lookups and the desk search.
 
-use std::rc::Rc;
-
 use async_trait::async_trait;
 use koc_core::{
     AccountLine, Circulation, ClosedLoan, ConstraintKind, Error, Hold, HoldFilter, Item, Loan,
@@ -13,6 +11,7 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::SqliteStore;
 use crate::codec::{Cash, Time, count, day, time};
 use crate::error::{Context, sqlite};
+use crate::list::List;
 use crate::query::Query;
 use crate::rows::{
     self, account_line_columns, hold_columns, item_columns, loan_columns, patron_columns,
@@ -201,7 +200,7 @@ fn search_patrons(conn: &Connection, text: &str, limit: usize) -> Result<Vec<Pat
         return Ok(Vec::new());
     }
     let count_words = count(words.len());
-    let words = Rc::new(words.into_iter().map(Value::Text).collect::<Vec<_>>());
+    let words = List::new(words.into_iter().map(Value::Text));
     let mut select = conn
         .prepare_cached(SEARCH_PATRONS)
         .context("searching patrons")?;
@@ -219,9 +218,9 @@ fn by_keys<T>(
     read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
     what: &str,
 ) -> Result<Vec<T>> {
-    let keys = Rc::new(keys.iter().cloned().map(Value::Text).collect::<Vec<_>>());
+    let keys = List::texts(keys.iter().map(String::as_str));
     conn.prepare_cached(sql)
-        .and_then(|mut select| select.query_map([keys], read)?.collect())
+        .and_then(|mut select| select.query_map([&keys], read)?.collect())
         .context(what)
 }
 

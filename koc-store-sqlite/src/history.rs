@@ -56,7 +56,8 @@ pub(crate) fn record<'o>(
         "recording history",
         "INSERT INTO history (operation, outcome, message, warnings, failed, processed_by, \
          processed_at) VALUES ",
-        7,
+        "(?, ?, ?, ?, ?, ?1, ?2)",
+        &[&by, &at],
         &rows,
         |row, values| {
             values.extend([
@@ -65,8 +66,6 @@ pub(crate) fn record<'o>(
                 &row.message,
                 &row.warnings,
                 &row.failed,
-                &by,
-                &at,
             ]);
         },
     )

@@ -1,6 +1,9 @@
 //! Many rows per `INSERT` statement: for the tables written once per
 //! operation, one statement per row costs more than the rows themselves.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use koc_core::Result;
 use rusqlite::{Connection, ToSql};
 
@@ -9,31 +12,42 @@ use crate::error::Context;
 /// Rows per statement.
 pub(crate) const ROWS_PER_INSERT: usize = 64;
 
-/// Inserts `rows`: `head` is `INSERT INTO t (...) VALUES `, each row has
-/// `width` values, which `values_of` appends.
+/// Inserts `rows`: `head` is `INSERT INTO t (...) VALUES `, `row` the
+/// values of one row, as `(?, ?1, ?)`: each `?N` is `shared[N - 1]`, the
+/// same for every row (bound once per statement), and each bare `?` a
+/// value of the row, which `values_of` appends in order. `head` and `row`
+/// are constants: their addresses name the statement.
 pub(crate) fn insert_many<'r, T>(
     conn: &Connection,
     what: &str,
-    head: &str,
-    width: usize,
+    head: &'static str,
+    row: &'static str,
+    shared: &[&'r dyn ToSql],
     rows: &'r [T],
     mut values_of: impl FnMut(&'r T, &mut Vec<&'r dyn ToSql>),
 ) -> Result<()> {
-    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(ROWS_PER_INSERT * width);
+    let width = row.matches('?').count() - numbered(row);
+    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(shared.len() + ROWS_PER_INSERT * width);
     for chunk in rows.chunks(ROWS_PER_INSERT) {
         values.clear();
+        values.extend_from_slice(shared);
         for row in chunk {
             values_of(row, &mut values);
         }
-        let sql = statement(head, width, chunk.len());
         let params = rusqlite::params_from_iter(values.iter());
-        // Full chunks share one cached statement; the last, shorter one is
-        // prepared for once.
+        // Full chunks share one cached statement (and its text); the last,
+        // shorter one is prepared for once.
         if chunk.len() == ROWS_PER_INSERT {
-            conn.prepare_cached(&sql)
-                .and_then(|mut insert| insert.execute(params))
+            FULL.with_borrow_mut(|texts| {
+                let key = (head.as_ptr() as usize, row.as_ptr() as usize, shared.len());
+                let sql = texts
+                    .entry(key)
+                    .or_insert_with(|| statement(head, row, shared.len(), ROWS_PER_INSERT));
+                conn.prepare_cached(sql)
+                    .and_then(|mut insert| insert.execute(params))
+            })
         } else {
-            conn.prepare(&sql)
+            conn.prepare(&statement(head, row, shared.len(), chunk.len()))
                 .and_then(|mut insert| insert.execute(params))
         }
         .context(what)?;
@@ -41,16 +55,39 @@ pub(crate) fn insert_many<'r, T>(
     Ok(())
 }
 
-/// `head` followed by `rows` groups of `width` placeholders.
-fn statement(head: &str, width: usize, rows: usize) -> String {
-    let mut sql = String::with_capacity(head.len() + rows * (width * 3 + 4));
+thread_local! {
+    /// The text of each full statement, by the addresses of its `head` and
+    /// `row` (string constants) and its number of shared values: building
+    /// it costs more than a row.
+    static FULL: RefCell<HashMap<(usize, usize, usize), String>> = RefCell::new(HashMap::new());
+}
+
+/// How many `?N` parameters `row` has.
+fn numbered(row: &str) -> usize {
+    row.as_bytes()
+        .windows(2)
+        .filter(|pair| pair[0] == b'?' && pair[1].is_ascii_digit())
+        .count()
+}
+
+/// `head` followed by `rows` copies of `row`, each bare `?` numbered after
+/// the `shared` parameters and the rows before.
+fn statement(head: &str, row: &str, shared: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * (row.len() * 2 + 2));
     sql.push_str(head);
-    for row in 0..rows {
-        sql.push_str(if row == 0 { "(" } else { ", (" });
-        for column in 0..width {
-            sql.push_str(if column == 0 { "?" } else { ", ?" });
+    let mut next = shared + 1;
+    for index in 0..rows {
+        if index > 0 {
+            sql.push_str(", ");
         }
-        sql.push(')');
+        let mut chars = row.chars().peekable();
+        while let Some(c) = chars.next() {
+            sql.push(c);
+            if c == '?' && !chars.peek().is_some_and(char::is_ascii_digit) {
+                sql.push_str(&next.to_string());
+                next += 1;
+            }
+        }
     }
     sql
 }
@@ -62,11 +99,11 @@ mod tests {
     #[test]
     fn every_row_in_order_across_chunks() {
         assert_eq!(
-            statement("INSERT INTO t (a, b) VALUES ", 2, 2),
-            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
+            statement("INSERT INTO t (a, b, c) VALUES ", "(?, ?1, ?)", 1, 2),
+            "INSERT INTO t (a, b, c) VALUES (?2, ?1, ?3), (?4, ?1, ?5)"
         );
         let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE t (n INTEGER, square INTEGER)")
+        conn.execute_batch("CREATE TABLE t (n INTEGER, tag TEXT, square INTEGER)")
             .unwrap();
         let rows: Vec<(i64, i64)> = (0..(ROWS_PER_INSERT as i64 * 2 + 5))
             .map(|n| (n, n * n))
@@ -74,21 +111,26 @@ mod tests {
         insert_many(
             &conn,
             "test",
-            "INSERT INTO t (n, square) VALUES ",
-            2,
+            "INSERT INTO t (n, tag, square) VALUES ",
+            "(?, ?1, ?)",
+            &[&"shared"],
             &rows,
             |row, values| {
                 values.extend([&row.0 as &dyn ToSql, &row.1]);
             },
         )
         .unwrap();
-        let back: Vec<(i64, i64)> = conn
-            .prepare("SELECT n, square FROM t ORDER BY rowid")
+        let back: Vec<(i64, String, i64)> = conn
+            .prepare("SELECT n, tag, square FROM t ORDER BY rowid")
             .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .unwrap()
             .map(Result::unwrap)
             .collect();
-        assert_eq!(back, rows);
+        let expected: Vec<(i64, String, i64)> = rows
+            .iter()
+            .map(|&(n, square)| (n, "shared".to_owned(), square))
+            .collect();
+        assert_eq!(back, expected);
     }
 }

@@ -140,6 +140,7 @@ mod codec;
 mod error;
 mod history;
 mod insert;
+mod list;
 mod options;
 mod process;
 mod query;

@@ -37,13 +37,11 @@ mod tests {
             |filter: HistoryFilter| crate::history::history_query(&filter).sql().to_owned();
         let expected = [
             (pending(PendingFilter::all()), "SCAN p"),
-            (
-                pending(PendingFilter::all().branch("CPL")),
-                "pending_by_branch (branch=?)",
-            ),
+            // The queue in order, skipping other branches.
+            (pending(PendingFilter::all().branch("CPL")), "SCAN p"),
             (
                 pending(PendingFilter::all().upload(UploadId(1))),
-                "operations_by_upload (upload=?)",
+                "SEARCH r USING PRIMARY KEY (upload=?)",
             ),
             (
                 pending(PendingFilter::all().after(at, OperationId(1))),
@@ -77,7 +75,7 @@ mod tests {
             (PENDING_AFTER, "SEARCH p USING PRIMARY KEY (time>?)"),
             (
                 PENDING_AFTER_IN_BRANCH,
-                "pending_by_branch (branch=? AND time>?)",
+                "SEARCH p USING PRIMARY KEY (time>?)",
             ),
             (
                 PENDING_CHOSEN,

@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::rc::Rc;
 
 use async_trait::async_trait;
 use koc_core::{
@@ -20,6 +19,7 @@ use crate::codec::{Cash, Day, Time};
 use crate::error::{Context, damaged};
 use crate::history::{now, record};
 use crate::insert::insert_many;
+use crate::list::List;
 use crate::query::Query;
 use crate::rows::{self, due_parts, operation_columns, operation_fields, source_parts};
 
@@ -81,25 +81,68 @@ fn enqueue(
         rows.push(NewRow::new(last_id, fingerprint, operation));
         report.added.push(OperationId(last_id));
     }
-    let shared = (upload.0, enqueued_at);
-    insert_many(
-        conn,
-        "enqueuing operations",
-        INSERT_OPERATIONS,
-        17,
-        &rows,
-        |row, values| row.operation_values(&shared, values),
-    )?;
-    insert_many(
-        conn,
-        "enqueuing operations",
-        INSERT_PENDING,
-        3,
-        &rows,
-        |row, values| {
-            values.extend([&row.time as &dyn ToSql, &row.id, &row.operation.branch]);
-        },
-    )?;
+    // Operations read from one file (most of them) share who, where and
+    // which file: then those are bound once per statement, not per row.
+    let first = rows.first();
+    let uniform = first.is_some_and(|first| rows.iter().all(|row| row.same_origin(first)));
+    match first {
+        Some(first) if uniform => {
+            let op = first.operation;
+            insert_many(
+                conn,
+                "enqueuing operations",
+                INSERT_OPERATIONS,
+                OPERATION_ROW_SAME_ORIGIN,
+                &[
+                    &upload.0,
+                    &enqueued_at,
+                    &op.userid,
+                    &op.branch,
+                    &op.workstation,
+                    &first.source_kind,
+                    &first.source_text,
+                ],
+                &rows,
+                |row, values| row.operation_values(values, false),
+            )?;
+        }
+        _ => insert_many(
+            conn,
+            "enqueuing operations",
+            INSERT_OPERATIONS,
+            OPERATION_ROW,
+            &[&upload.0, &enqueued_at],
+            &rows,
+            |row, values| row.operation_values(values, true),
+        )?,
+    }
+    if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
+        conn.prepare_cached("INSERT INTO upload_ranges (upload, first, last) VALUES (?1, ?2, ?3)")
+            .and_then(|mut insert| insert.execute((upload.0, first.id, last.id)))
+            .context("recording the upload's operations")?;
+    }
+    match first {
+        Some(first) if uniform => insert_many(
+            conn,
+            "enqueuing operations",
+            INSERT_PENDING,
+            "(?, ?, ?1)",
+            &[&first.operation.branch],
+            &rows,
+            |row, values| values.extend([&row.time as &dyn ToSql, &row.id]),
+        )?,
+        _ => insert_many(
+            conn,
+            "enqueuing operations",
+            INSERT_PENDING,
+            "(?, ?, ?)",
+            &[],
+            &rows,
+            |row, values| {
+                values.extend([&row.time as &dyn ToSql, &row.id, &row.operation.branch]);
+            },
+        )?,
+    }
     Ok(report)
 }
 
@@ -108,6 +151,15 @@ const INSERT_OPERATIONS: &str = concat!(
     operation_fields!(),
     ") VALUES "
 );
+
+/// A row of `operations`: id, then upload and enqueue time (the same for
+/// every row), then the rest (see [`NewRow::operation_values`]).
+const OPERATION_ROW: &str = "(?, ?1, ?2, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// [`OPERATION_ROW`] when user, branch, workstation and source (but the
+/// line) are the same for every row: `?3` to `?7`.
+const OPERATION_ROW_SAME_ORIGIN: &str =
+    "(?, ?1, ?2, ?, ?, ?, ?, ?, ?, ?, ?, ?3, ?4, ?5, ?6, ?7, ?)";
 
 const INSERT_PENDING: &str = "INSERT INTO pending (time, id, branch) VALUES ";
 
@@ -145,14 +197,24 @@ impl<'a> NewRow<'a> {
         }
     }
 
-    /// The values of `operations`' columns, in [`operation_fields!`] order
-    /// after `id`; `shared` is (upload, enqueued_at).
-    fn operation_values<'v>(&'v self, shared: &'v (i64, Time), values: &mut Vec<&'v dyn ToSql>) {
+    /// Whether user, branch, workstation and source (but the line) are the
+    /// same as `other`'s.
+    fn same_origin(&self, other: &NewRow<'_>) -> bool {
+        let (op, theirs) = (self.operation, other.operation);
+        op.userid == theirs.userid
+            && op.branch == theirs.branch
+            && op.workstation == theirs.workstation
+            && self.source_kind == other.source_kind
+            && self.source_text == other.source_text
+    }
+
+    /// The values of `operations`' columns, in [`operation_fields!`] order,
+    /// but for upload and enqueue time (the same for every row), and for
+    /// user, branch, workstation, source kind and text unless `origin`.
+    fn operation_values<'v>(&'v self, values: &mut Vec<&'v dyn ToSql>, origin: bool) {
         let op = self.operation;
         values.extend([
             &self.id as &dyn ToSql,
-            &shared.0,
-            &shared.1,
             &self.fingerprint,
             &self.action,
             &self.time,
@@ -161,13 +223,17 @@ impl<'a> NewRow<'a> {
             &self.amount,
             &self.due_date,
             &self.due_at,
-            &op.userid,
-            &op.branch,
-            &op.workstation,
-            &self.source_kind,
-            &self.source_text,
-            &self.source_line,
         ]);
+        if origin {
+            values.extend([
+                &op.userid as &dyn ToSql,
+                &op.branch,
+                &op.workstation,
+                &self.source_kind,
+                &self.source_text,
+            ]);
+        }
+        values.push(&self.source_line);
     }
 }
 
@@ -185,27 +251,17 @@ fn known_fingerprints<'f>(
     if fingerprints.is_empty() {
         return Ok(known);
     }
-    let list = Rc::new(
-        fingerprints
-            .iter()
-            .map(|f| Value::Text(f.clone()))
-            .collect::<Vec<_>>(),
-    );
+    let list = List::texts(fingerprints.iter().map(String::as_str));
     let mut found: HashMap<String, i64> = HashMap::new();
     let mut select = conn.prepare_cached(KNOWN_FINGERPRINTS).context(what)?;
-    let mut rows = select.query([list]).context(what)?;
+    let mut rows = select.query([&list]).context(what)?;
     while let Some(row) = rows.next().context(what)? {
         found.insert(row.get(0).context(what)?, row.get(1).context(what)?);
     }
     if found.is_empty() {
         return Ok(known);
     }
-    let ids = Rc::new(
-        found
-            .values()
-            .map(|&id| Value::Integer(id))
-            .collect::<Vec<_>>(),
-    );
+    let ids = List::integers(found.values().copied());
     let mut select = conn
         .prepare_cached(
             "SELECT o.id FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id
@@ -213,7 +269,7 @@ fn known_fingerprints<'f>(
         )
         .context(what)?;
     let pending = select
-        .query_map([ids], |row| row.get::<_, i64>(0))
+        .query_map([&ids], |row| row.get::<_, i64>(0))
         .and_then(Iterator::collect::<rusqlite::Result<HashSet<i64>>>)
         .context(what)?;
     for fingerprint in fingerprints {
@@ -244,10 +300,11 @@ pub(crate) const PENDING_COLUMNS: &str = operation_columns!();
 /// `SELECT columns` of the pending operations passing `filter`.
 pub(crate) fn pending_query(columns: &str, filter: &PendingFilter) -> Query {
     let from = if filter.upload.is_some() {
-        // One upload's operations are found by upload, then each looked up
-        // in the queue (`CROSS JOIN` keeps that order), rather than by
-        // reading the whole queue for them.
-        "operations AS o CROSS JOIN pending AS p ON p.time = o.time AND p.id = o.id"
+        // One upload's operations are found by its ranges of ids, then each
+        // looked up in the queue (`CROSS JOIN` keeps that order), rather
+        // than by reading the whole queue for them.
+        "upload_ranges AS r CROSS JOIN operations AS o ON o.id BETWEEN r.first AND r.last \
+         CROSS JOIN pending AS p ON p.time = o.time AND p.id = o.id"
     } else if filter.action.is_some() || columns != "count(*)" {
         "pending AS p JOIN operations AS o ON o.id = p.id"
     } else {
@@ -259,7 +316,7 @@ pub(crate) fn pending_query(columns: &str, filter: &PendingFilter) -> Query {
             "p.branch = ?",
             filter.branch.clone().map(|b| vec![Value::Text(b)]),
         )
-        .filter("o.upload = ?", filter.upload.map(|u| vec![u.0]))
+        .filter("r.upload = ?", filter.upload.map(|u| vec![u.0]))
         .filter(
             "o.action = ?",
             filter

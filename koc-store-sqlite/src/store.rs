@@ -126,8 +126,19 @@ impl SqliteStore {
         self.conn.clone().lock_owned().await
     }
 
-    /// Runs `work` on the connection, on a blocking thread.
+    /// Runs `work` on the connection, on a blocking thread, with foreign
+    /// key checks on.
     pub(crate) async fn call<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        self.call_checking(true, work).await
+    }
+
+    /// Runs `work` on the connection, on a blocking thread, with foreign
+    /// key checks on or off.
+    async fn call_checking<T, F>(&self, checks: bool, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
@@ -136,6 +147,7 @@ impl SqliteStore {
         let checkpointer = self.checkpointer.clone();
         let (_conn, out) = blocking(conn, move |conn| {
             restore(conn)?;
+            foreign_keys(conn, checks)?;
             if let Some(checkpointer) = &checkpointer {
                 checkpointer.before();
             }
@@ -171,12 +183,8 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        self.call(move |conn| {
-            // `restore` turns them on again before the next call.
-            foreign_keys(conn, false)?;
-            transaction(conn, what, work)
-        })
-        .await
+        self.call_checking(false, move |conn| transaction(conn, what, work))
+            .await
     }
 }
 
@@ -210,19 +218,29 @@ where
     .map_err(|e| Error::database("the SQLite worker thread failed", e))
 }
 
-/// Puts the connection back as every call expects it: a transaction left
-/// open by a dry run that was abandoned is rolled back, and foreign keys,
-/// which processing turns off, are on.
+/// Puts the connection back as calls expect it: a transaction left open by
+/// a dry run that was abandoned is rolled back. (Each call sets foreign key
+/// checks as it needs them.)
 pub(crate) fn restore(conn: &Connection) -> Result<()> {
     if !conn.is_autocommit() {
         conn.execute_batch("ROLLBACK")
             .context("rolling back an abandoned transaction")?;
     }
-    foreign_keys(conn, true)
+    Ok(())
 }
 
-/// Turns foreign key checks on or off (outside a transaction only).
+/// Turns foreign key checks on or off (outside a transaction only), if
+/// they are not already: setting them makes SQLite prepare every statement
+/// again, so batches that follow each other keep them as they are.
 pub(crate) fn foreign_keys(conn: &Connection, on: bool) -> Result<()> {
+    let what = "setting foreign key checks";
+    let now: bool = conn
+        .prepare_cached("PRAGMA foreign_keys")
+        .and_then(|mut pragma| pragma.query_row([], |row| row.get(0)))
+        .context(what)?;
+    if now == on {
+        return Ok(());
+    }
     let sql = if on {
         "PRAGMA foreign_keys = ON"
     } else {
@@ -230,7 +248,7 @@ pub(crate) fn foreign_keys(conn: &Connection, on: bool) -> Result<()> {
     };
     conn.prepare_cached(sql)
         .and_then(|mut pragma| pragma.execute([]).map(|_| ()))
-        .context("setting foreign key checks")
+        .context(what)
 }
 
 /// Opens and sets up a connection: checks that the file is an SQLite

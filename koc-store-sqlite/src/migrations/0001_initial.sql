@@ -128,6 +128,16 @@ CREATE TABLE uploads (
     created_at INTEGER NOT NULL
 );
 
+-- Which operations each upload added: every enqueue gives the operations it
+-- adds consecutive ids, so an upload is a few ranges of ids (one per
+-- enqueue), not an index entry per operation.
+CREATE TABLE upload_ranges (
+    upload INTEGER NOT NULL REFERENCES uploads (id),
+    first  INTEGER NOT NULL,
+    last   INTEGER NOT NULL CHECK (last >= first),
+    PRIMARY KEY (upload, first)
+) WITHOUT ROWID;
+
 -- Every operation ever enqueued, as uploaded; never deleted, so an id is
 -- never given twice. The fingerprint is unique: the same operation cannot be
 -- enqueued again, pending or processed.
@@ -153,20 +163,20 @@ CREATE TABLE operations (
     source_text TEXT,
     source_line INTEGER
 );
-CREATE INDEX operations_by_upload ON operations (upload);
 
 -- The pending queue: the operations waiting, in processing order, (time,
 -- id); an operation's time is in `operations` too, so it is found by id
--- through there. No index by barcode: a run that leaves operations behind
--- reads the queue in order instead (see src/process/earlier.rs), so that
--- enqueuing and processing write no page at random here.
+-- through there. Only this one order is kept up to date as operations come
+-- and go: a run or a listing of one branch reads the queue in order and
+-- skips the others', and a run that leaves operations behind reads it in
+-- order for them (see src/process/earlier.rs), so that enqueuing and
+-- processing write no page at random here.
 CREATE TABLE pending (
     time    INTEGER NOT NULL,
     id      INTEGER NOT NULL REFERENCES operations (id),
     branch  TEXT NOT NULL,
     PRIMARY KEY (time, id)
 ) WITHOUT ROWID;
-CREATE INDEX pending_by_branch ON pending (branch, time, id);
 
 -- What became of operations that left the queue: one row per processing
 -- (or deletion); an operation requeued and processed again has several.

@@ -7,13 +7,10 @@
 //! operations costs a handful of statements plus one execution per row
 //! written.
 
-use std::rc::Rc;
-
 use koc_core::{
     BatchState, ConflictRule, Effects, Engine, Error, LoanPolicy, OperationId, PendingOperation,
     ProcessedOperation, Result,
 };
-use rusqlite::types::Value;
 use rusqlite::{Connection, ToSql};
 
 use super::earlier::Earlier;
@@ -23,6 +20,7 @@ use crate::codec::{Cash, Time, count, kind_code, time};
 use crate::error::Context;
 use crate::history::{now, record};
 use crate::insert::insert_many;
+use crate::list::List;
 use crate::rows::{
     self, account_line_columns, hold_columns, item_columns, loan_columns, operation_columns,
     patron_columns,
@@ -83,14 +81,6 @@ pub(crate) fn process(
         .map(|(pending, outcome)| ProcessedOperation { pending, outcome })
         .collect();
     Ok(Some(results))
-}
-
-fn array(values: impl Iterator<Item = Value>) -> Rc<Vec<Value>> {
-    Rc::new(values.collect())
-}
-
-fn texts<'a>(values: impl Iterator<Item = &'a str>) -> Rc<Vec<Value>> {
-    array(values.map(|v| Value::Text(v.to_owned())))
 }
 
 /// These values, sorted, each once.
@@ -164,15 +154,15 @@ fn next_batch(
             // skipped: take more until the batch is full or none are left.
             while batch.len() < plan.batch_size && *next < ids.len() {
                 let end = ids.len().min(*next + (plan.batch_size - batch.len()));
-                let chunk = array(ids[*next..end].iter().map(|id| Value::Integer(id.0)));
+                let chunk = List::integers(ids[*next..end].iter().map(|id| id.0));
                 *next = end;
                 let found: Vec<PendingOperation> = match &plan.branch {
                     None => conn
                         .prepare_cached(PENDING_CHOSEN)
-                        .and_then(|mut s| s.query_map([chunk], read)?.collect()),
+                        .and_then(|mut s| s.query_map([&chunk], read)?.collect()),
                     Some(branch) => conn
                         .prepare_cached(PENDING_CHOSEN_IN_BRANCH)
-                        .and_then(|mut s| s.query_map((chunk, branch), read)?.collect()),
+                        .and_then(|mut s| s.query_map((&chunk, branch), read)?.collect()),
                 }
                 .context(what)?;
                 batch.extend(found);
@@ -185,14 +175,14 @@ fn next_batch(
 
 /// Which of `ids` are pending, in processing order.
 pub(crate) fn chosen(conn: &Connection, ids: &[OperationId]) -> Result<Vec<OperationId>> {
-    let list = array(ids.iter().map(|id| Value::Integer(id.0)));
+    let list = List::integers(ids.iter().map(|id| id.0));
     conn.prepare_cached(
         "SELECT o.id FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id
          WHERE o.id IN rarray(?1) ORDER BY o.time, o.id",
     )
     .and_then(|mut select| {
         select
-            .query_map([list], |row| row.get(0).map(OperationId))?
+            .query_map([&list], |row| row.get(0).map(OperationId))?
             .collect()
     })
     .context("finding the chosen operations")
@@ -266,9 +256,9 @@ fn remove_from_queue(
             })
             .context(what),
         _ => {
-            let ids = array(batch.iter().map(|p| Value::Integer(p.id.0)));
+            let ids = List::integers(batch.iter().map(|p| p.id.0));
             conn.prepare_cached(DELETE_PROCESSED)
-                .and_then(|mut delete| delete.execute([ids]))
+                .and_then(|mut delete| delete.execute([&ids]))
                 .context(what)
         }
     }
@@ -313,8 +303,8 @@ fn load(
     );
     let barcode_keys = distinct(batch.iter().filter_map(|p| p.operation.barcode.as_deref()));
     let mut state = BatchState::default();
-    let cards = texts(card_keys.iter().copied());
-    let barcodes = texts(barcode_keys.iter().copied());
+    let cards = List::texts(card_keys.iter().copied());
+    let barcodes = List::texts(barcode_keys.iter().copied());
 
     each_row(conn, LOAD_PATRONS_BY_CARD, [&cards], |row| {
         state.add_patron(rows::patron(row)?);
@@ -329,14 +319,14 @@ fn load(
         .filter(|card| !state.patrons.contains_key(*card))
         .collect();
     if !unmatched.is_empty() {
-        let unmatched = texts(unmatched.into_iter());
-        each_row(conn, LOAD_PATRONS_BY_USERID, [unmatched], |row| {
+        let unmatched = List::texts(unmatched.into_iter());
+        each_row(conn, LOAD_PATRONS_BY_USERID, [&unmatched], |row| {
             state.add_patron(rows::patron(row)?);
             Ok(())
         })?;
     }
-    let patrons = texts(distinct(state.patrons.keys().map(String::as_str)).into_iter());
-    each_row(conn, LOAD_DEBTS, [patrons], |row| {
+    let patrons = List::texts(distinct(state.patrons.keys().map(String::as_str)).into_iter());
+    each_row(conn, LOAD_DEBTS, [&patrons], |row| {
         state.add_debt(rows::account_line(row)?);
         Ok(())
     })?;
@@ -401,7 +391,8 @@ fn apply(conn: &Connection, effects: &Effects) -> Result<()> {
                 loan_columns!(),
                 ", returned_at) VALUES "
             ),
-            8,
+            "(?, ?, ?, ?, ?, ?, ?, ?)",
+            &[],
             &rows,
             |row, values| {
                 values.extend([
