@@ -1,6 +1,6 @@
 //! Enqueuing a desk's `.koc` file of 100 000 operations into an empty
 //! queue, as `koc enqueue` does: read, parse, fingerprint, insert in
-//! batches, duplicates found. On the in-memory store (the floor), SQLite
+//! batches, duplicates found. On the in-memory reference store, SQLite
 //! and PostgreSQL (when `DATABASE_URL` is set; skipped loudly otherwise).
 //! Throughput in operations (transaction lines) per second; each iteration
 //! checks the numbers added and found duplicate against the generator's.

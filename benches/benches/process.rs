@@ -1,7 +1,8 @@
 //! Processing 100 000 pending operations, as `koc process --all` does:
 //! in batches of 2 000, each loading what its operations touch, deciding,
 //! writing the effects and moving the operations to history. On the
-//! in-memory store (the engine alone, the floor), SQLite and PostgreSQL
+//! in-memory reference store (no database, but not tuned either: it clones
+//! every record it loads, so it is no floor), SQLite and PostgreSQL
 //! (when `DATABASE_URL` is set; skipped loudly otherwise), with a library
 //! of 10 000 patrons and 50 000 items. Throughput in operations processed
 //! per second; each iteration checks the outcome of every operation against

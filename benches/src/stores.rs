@@ -13,7 +13,8 @@ use koc_store_sqlite::SqliteStore;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Backend {
-    /// [`MemoryStore`]: the engine without a database, the floor.
+    /// [`MemoryStore`]: the reference store, without a database (not a
+    /// floor: it is written to be obviously right, not fast).
     Memory,
     /// [`SqliteStore`] on a file in a new temporary directory.
     Sqlite,
