@@ -191,9 +191,9 @@ CREATE TABLE uploads (
 -- under the enqueue lock.
 CREATE SEQUENCE operation_ids;
 
--- Every operation ever enqueued, as uploaded: written once by enqueue (with
--- COPY), never updated or deleted, so the queue and history refer to it by
--- id and never copy it. The fingerprint is unique: the same operation is
+-- Every operation ever enqueued, as uploaded: written once by enqueue,
+-- never updated or deleted, so the queue and history refer to it by id and
+-- never copy it. The fingerprint is unique: the same operation is
 -- never enqueued twice, pending or processed.
 CREATE TABLE operations (
     id            bigint PRIMARY KEY,

@@ -1,8 +1,8 @@
 //! Rows in PostgreSQL's binary `COPY` format, written straight from domain
-//! values: how enqueue and processing send many rows at a fraction of the
+//! values: how a large enqueue sends its operations at a fraction of the
 //! server's cost of `INSERT ... SELECT FROM unnest(...)` (no arrays to
 //! parse and unnest, and the server inserts a page's worth of rows at a
-//! time).
+//! time). See `queue::COPY_FROM` for why small ones do not.
 //!
 //! The format (<https://www.postgresql.org/docs/current/sql-copy.html>): a
 //! header, then per row the number of fields and each field as its length
@@ -72,16 +72,6 @@ impl CopyRows {
             Some(value) => self.text(value),
             None => Ok(self.null()),
         }
-    }
-
-    /// A `jsonb` value from its JSON text.
-    pub(crate) fn jsonb(&mut self, json: &str) -> Result<&mut CopyRows> {
-        let len = i32::try_from(json.len() + 1)
-            .map_err(|_| Error::Invalid(format!("a value of {} bytes", json.len())))?;
-        self.buf.extend_from_slice(&len.to_be_bytes());
-        self.buf.push(1); // jsonb's binary format version
-        self.buf.extend_from_slice(json.as_bytes());
-        Ok(self)
     }
 
     /// A `bigint`.

@@ -83,9 +83,14 @@
 //! dies, so a crashed processor leaves its batch unapplied and the queue
 //! free. Deleting and requeuing take the same lock; enqueuing takes its own.
 //!
+//! While a batch is written, the next one is taken and loaded on a second
+//! connection of the pool, when one is free, and used only if it is still
+//! the next one under the lock (brought up to date with what the batch
+//! before it wrote); a run uses two connections at a time.
+//!
 //! A **dry run** is the whole run in one transaction rolled back at the end:
 //! its outcomes are exactly those a real run would give, nothing is written,
-//! and real processing waits until it ends.
+//! and real processing, deleting and requeuing wait until it ends.
 //!
 //! # Values
 //!

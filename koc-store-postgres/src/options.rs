@@ -57,8 +57,9 @@ impl PostgresOptions {
         self
     }
 
-    /// Open at most `max` connections (at least 1). Each processing run,
-    /// enqueue or lookup in progress holds one.
+    /// Open at most `max` connections (at least 1). Each enqueue or lookup
+    /// in progress holds one; a processing run holds one and borrows a
+    /// second, when one is free, to read its next batch ahead.
     pub fn max_connections(mut self, max: u32) -> PostgresOptions {
         self.max_connections = max.max(1);
         self

@@ -46,24 +46,49 @@ pub(super) struct Ahead {
     after: Option<Changes>,
 }
 
-/// Takes the batch after `cursor` and loads what it touches, on a
-/// connection of its own when the pool has one free. `None` when there is
-/// no connection, no batch, or an error (the batch is then taken again in
-/// its own transaction, which reports errors).
-pub(super) async fn read_ahead(
-    pool: &PgPool,
-    run: &ProcessRun,
+/// Starts taking the batch after `cursor` and loading what it touches, on
+/// a connection of its own when the pool has one free, in a task of its own
+/// (so that decoding what it reads does not hold up the batch being
+/// written).
+pub(super) fn read_ahead(pool: &PgPool, run: &ProcessRun, cursor: Cursor) -> Reading {
+    let task = tokio::spawn(read(
+        pool.clone(),
+        run.branch.clone(),
+        run.batch_size.max(1),
+        cursor,
+    ));
+    Reading { task }
+}
+
+/// A batch being read ahead.
+pub(super) struct Reading {
+    task: tokio::task::JoinHandle<Option<Ahead>>,
+}
+
+impl Reading {
+    /// The batch read ahead; `None` when there was no connection, no batch,
+    /// or an error (the batch is then taken again in its own transaction,
+    /// which reports errors).
+    pub(super) async fn done(self) -> Option<Ahead> {
+        self.task.await.ok().flatten()
+    }
+
+    /// Stops reading (the batch being written failed).
+    pub(super) fn cancel(self) {
+        self.task.abort();
+    }
+}
+
+async fn read(
+    pool: PgPool,
+    branch: Option<String>,
+    size: usize,
     mut cursor: Cursor,
 ) -> Option<Ahead> {
     let mut conn = pool.try_acquire()?;
-    let batch = next_batch(
-        &mut conn,
-        &mut cursor,
-        run.branch.as_deref(),
-        run.batch_size.max(1),
-    )
-    .await
-    .ok()?;
+    let batch = next_batch(&mut conn, &mut cursor, branch.as_deref(), size)
+        .await
+        .ok()?;
     if batch.operations.is_empty() {
         return None;
     }

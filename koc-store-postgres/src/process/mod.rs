@@ -22,7 +22,7 @@
 //! 5. The effects, one set-based statement per kind, the rows loaded in
 //!    step 3 written through their `ctid`, and the move of the batch from
 //!    the queue to history: its queue rows deleted by `ctid`, its outcomes
-//!    copied into `history` (binary `COPY`) ([`write`]).
+//!    inserted into `history` ([`write`]).
 //! 6. Commit; then the observer sees the batch.
 //!
 //! Steps 2 and 3 of the next batch are done meanwhile, on another
@@ -146,8 +146,13 @@ impl PostgresStore {
             (writing.await?, None)
         } else {
             let reading = ahead::read_ahead(&self.pool, run, position.cursor.clone());
-            let (counts, next) = tokio::join!(writing, reading);
-            (counts?, next)
+            match writing.await {
+                Ok(counts) => (counts, reading.done().await),
+                Err(error) => {
+                    reading.cancel();
+                    return Err(error);
+                }
+            }
         };
         let next = match counts {
             Some(counts) => {

@@ -1,5 +1,9 @@
 //! Writing a decided batch: its effects on the circulation data, and its
 //! move from the queue to history.
+//!
+//! Every write is one `INSERT`, `UPDATE` or `DELETE` of `unnest`ed arrays,
+//! not `COPY`, whose separate end message can wait up to 40 ms for an
+//! acknowledgement at a batch's sizes (see `queue::COPY_FROM`).
 
 use std::collections::HashSet;
 
@@ -9,7 +13,6 @@ use sqlx::PgConnection;
 
 use super::load::Places;
 use crate::circulation::LoanColumns;
-use crate::copy::CopyRows;
 use crate::error::{Doing, corrupt};
 use crate::history::warnings_json;
 use crate::rows::loan_columns;
@@ -49,30 +52,31 @@ pub(super) async fn apply(
     add_loans(conn, added).await?;
     if !effects.closed_loans.is_empty() {
         let first = take_ids(conn, "closed_loan_ids", effects.closed_loans.len()).await?;
-        let mut rows = CopyRows::new(9, effects.closed_loans.len() * 128);
-        for (id, closed) in (first..).zip(&effects.closed_loans) {
-            let loan = &closed.loan;
-            rows.row()
-                .int8(id)
-                .text(&loan.barcode)?
-                .text(&loan.cardnumber)?
-                .timestamp(loan.issued_at)?
-                .timestamp(loan.due_at)?
-                .int8(i64::from(loan.renewals))
-                .timestamp_or_null(loan.last_renewed_at)?
-                .text_or_null(loan.branch.as_deref())?
-                .timestamp(closed.returned_at)?;
-        }
-        rows.send(
-            conn,
-            concat!(
-                "COPY closed_loans (id, ",
-                loan_columns!(""),
-                ", returned_at) FROM STDIN (FORMAT binary)"
-            ),
-            "recording ended loans",
-        )
-        .await?;
+        let closed = LoanColumns::of(effects.closed_loans.iter().map(|c| &c.loan));
+        let returned: Vec<NaiveDateTime> =
+            effects.closed_loans.iter().map(|c| c.returned_at).collect();
+        sqlx::query(concat!(
+            "INSERT INTO closed_loans (id, ",
+            loan_columns!(""),
+            ", returned_at) SELECT $1 + u.ord - 1, u.barcode, u.cardnumber, u.issued_at, \
+             u.due_at, u.renewals, u.last_renewed_at, u.branch, u.returned_at \
+             FROM unnest($2::text[], $3::text[], $4::timestamp[], $5::timestamp[], \
+             $6::bigint[], $7::timestamp[], $8::text[], $9::timestamp[]) WITH ORDINALITY \
+             AS u(barcode, cardnumber, issued_at, due_at, renewals, last_renewed_at, \
+             branch, returned_at, ord)"
+        ))
+        .bind(first)
+        .bind(&closed.barcode)
+        .bind(&closed.cardnumber)
+        .bind(&closed.issued_at)
+        .bind(&closed.due_at)
+        .bind(&closed.renewals)
+        .bind(&closed.last_renewed_at)
+        .bind(&closed.branch)
+        .bind(&returned)
+        .execute(&mut *conn)
+        .await
+        .doing("recording ended loans")?;
     }
     let items = effects
         .items
@@ -366,30 +370,34 @@ pub(super) async fn settle(
         )));
     }
     let first = take_ids(conn, "history_ids", results.len()).await?;
-    let mut rows = CopyRows::new(7, results.len() * 96);
-    let at = now();
-    for (id, result) in (first..).zip(results) {
-        let outcome = &result.outcome;
-        rows.row()
-            .int8(id)
-            .int8(result.pending.id.0)
-            .text(outcome.code.as_str())?
-            .text(&outcome.message)?;
-        if outcome.warnings.is_empty() {
-            rows.jsonb("[]")?;
-        } else {
-            rows.jsonb(&warnings_json(&outcome.warnings)?)?;
-        }
-        rows.text(by)?.timestamp(at)?;
-    }
-    // COPY keeps the rows' order: history ids follow processing order.
-    rows.send(
-        conn,
-        "COPY history (id, operation_id, outcome, message, warnings, by_user, at) \
-         FROM STDIN (FORMAT binary)",
-        "recording history",
+    let operations: Vec<i64> = results.iter().map(|r| r.pending.id.0).collect();
+    let codes: Vec<&str> = results.iter().map(|r| r.outcome.code.as_str()).collect();
+    let messages: Vec<&str> = results.iter().map(|r| r.outcome.message.as_str()).collect();
+    let warnings = results
+        .iter()
+        .map(|r| match r.outcome.warnings.is_empty() {
+            true => Ok(None),
+            false => warnings_json(&r.outcome.warnings).map(Some),
+        })
+        .collect::<Result<Vec<Option<String>>>>()?;
+    // Ids from the range taken, in processing order.
+    sqlx::query(
+        "INSERT INTO history (id, operation_id, outcome, message, warnings, by_user, at) \
+         SELECT $1 + u.ord - 1, u.operation, u.outcome, u.message, \
+         coalesce(u.warnings::jsonb, '[]'), $6, $7 \
+         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY \
+         AS u(operation, outcome, message, warnings, ord)",
     )
-    .await?;
+    .bind(first)
+    .bind(&operations)
+    .bind(&codes)
+    .bind(&messages)
+    .bind(&warnings)
+    .bind(by)
+    .bind(now())
+    .execute(&mut *conn)
+    .await
+    .doing("recording history")?;
     Ok(())
 }
 
