@@ -27,6 +27,10 @@
 #   KOC_PG_OS_USER  the OS user to run the server as when we are root
 #   KOC_PG_TMPDIR   where to create the cluster directory (default $TMPDIR or
 #                   /tmp); it must be reachable by that user
+#   KOC_PG_OPTIONS  more server options, appended to the defaults (e.g.
+#                   "-c shared_preload_libraries=pg_stat_statements" to
+#                   profile, "-c synchronous_commit=on" to measure with the
+#                   server's defaults)
 #
 # The functions return non-zero on failure instead of exiting, so they are
 # safe to source into an interactive shell; messages go to stderr.
@@ -197,7 +201,7 @@ koc_pg_start() {
         _koc_pg_say "starting on 127.0.0.1:$port"
         if _koc_pg_as "$user" "$bindir/pg_ctl" --pgdata="$KOC_PG_DIR/data" \
             --log="$KOC_PG_DIR/server.log" --wait --timeout=60 --silent \
-            -o "-k '$KOC_PG_DIR/socket' -h 127.0.0.1 -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+            -o "-k '$KOC_PG_DIR/socket' -h 127.0.0.1 -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 ${KOC_PG_OPTIONS:-}" \
             start >&2; then
             export KOC_PG_PORT=$port
             export DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
