@@ -191,9 +191,21 @@ pub struct ProcessOptions {
     /// What to do when an operation meets a loan made after it.
     #[arg(long, value_enum, default_value_t = Conflicts::NewerActivityWins)]
     pub conflicts: Conflicts,
-    /// Operations per transaction.
-    #[arg(long, value_name = "N", default_value_t = koc_core::DEFAULT_BATCH_SIZE, hide = true)]
-    pub batch_size: usize,
+    /// Operations per transaction; `None`: the database's own default
+    /// ([`Database::batch_size`](crate::database::Database::batch_size)).
+    #[arg(long, value_name = "N", hide = true)]
+    pub batch_size: Option<usize>,
+}
+
+impl Command {
+    /// The processing options of `process` and `apply`.
+    pub fn process_options_mut(&mut self) -> Option<&mut ProcessOptions> {
+        match self {
+            Command::Process(args) => Some(&mut args.options),
+            Command::Apply(args) => Some(&mut args.options),
+            _ => None,
+        }
+    }
 }
 
 /// `koc process`.

@@ -26,7 +26,25 @@ pub enum Database {
     },
 }
 
+/// Operations per transaction when processing on SQLite: a batch writes
+/// each page it changed once, so larger batches write less (with the
+/// synthetic library of `benches/`, 1 000 000 operations: 48.6 s in
+/// batches of 2 000, 39.5 s of 10 000, 33.1 s of 20 000, with a peak of 93,
+/// 150 and 213 MiB).
+pub const SQLITE_BATCH_SIZE: usize = 20_000;
+
 impl Database {
+    /// Operations per transaction when `--batch-size` is not given:
+    /// [`SQLITE_BATCH_SIZE`] on SQLite; on PostgreSQL, where larger batches
+    /// are no faster and only take more memory,
+    /// [`koc_core::DEFAULT_BATCH_SIZE`].
+    pub fn batch_size(&self) -> usize {
+        match self {
+            Database::Sqlite(_) => SQLITE_BATCH_SIZE,
+            Database::Postgres { .. } => koc_core::DEFAULT_BATCH_SIZE,
+        }
+    }
+
     /// Reads a `--database` value: a `postgres://` or `postgresql://` URL,
     /// `sqlite:PATH` (or `sqlite://PATH`), or a plain file path.
     ///
@@ -150,6 +168,15 @@ fn redact(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sqlite_processes_in_larger_batches_than_postgres() {
+        let sqlite = Database::parse("koc.sqlite").unwrap();
+        let postgres = Database::parse("postgres://localhost/koc").unwrap();
+        assert_eq!(sqlite.batch_size(), SQLITE_BATCH_SIZE);
+        assert_eq!(postgres.batch_size(), koc_core::DEFAULT_BATCH_SIZE);
+        assert!(sqlite.batch_size() > postgres.batch_size());
+    }
 
     impl Database {
         fn with_schema(self, name: &str) -> Database {

@@ -28,13 +28,16 @@ use crate::error::CliResult;
 /// # Errors
 ///
 /// What the command returns: see [`CliError`](crate::error::CliError).
-pub async fn run(cli: Cli, out: &mut (dyn Write + Send)) -> CliResult {
+pub async fn run(mut cli: Cli, out: &mut (dyn Write + Send)) -> CliResult {
     match &cli.command {
         Command::Validate(args) => return validate::run(args, out),
         Command::Demo(args) => return demo::run(args, out).await,
         _ => {}
     }
     let database = Database::parse(&cli.database)?;
+    if let Some(options) = cli.command.process_options_mut() {
+        options.batch_size.get_or_insert(database.batch_size());
+    }
     let store = database.open().await?;
     let store = &*store;
     match &cli.command {

@@ -187,7 +187,7 @@ pub fn status(summary: &ProcessSummary) -> Status {
 /// `run` with the options' conflict rule and batch size.
 pub fn run_for(run: ProcessRun, options: &ProcessOptions) -> ProcessRun {
     run.conflicts(options.conflicts.into())
-        .batch_size(options.batch_size)
+        .batch_size(options.batch_size.unwrap_or(koc_core::DEFAULT_BATCH_SIZE))
 }
 
 /// Processes the operations asked for.
