@@ -17,9 +17,9 @@ const PAGE: usize = 10_000;
 /// The ids of the operations of `upload` still pending, in processing
 /// order.
 ///
-/// The store's pending filter has no upload criterion, so this pages
-/// through the library's queue and keeps the upload's operations: their
-/// ids, not the operations, are held.
+/// Pages through the upload's pending operations with the store's upload
+/// filter (the rest of the queue is not read); their ids, not the
+/// operations, are held.
 ///
 /// # Errors
 ///
@@ -30,13 +30,16 @@ pub async fn pending_ids_of_upload(
     upload: UploadId,
 ) -> Result<Vec<OperationId>, CliError> {
     let mut ids = Vec::new();
-    let mut filter = PendingFilter::all().branch(branch).limit(PAGE);
+    let mut filter = PendingFilter::all()
+        .branch(branch)
+        .upload(upload)
+        .limit(PAGE);
     loop {
         let page = store
             .pending(&filter)
             .await
             .map_err(CliError::store("listing pending operations"))?;
-        ids.extend(page.iter().filter(|p| p.upload == upload).map(|p| p.id));
+        ids.extend(page.iter().map(|p| p.id));
         match page.last() {
             Some(last) if page.len() == PAGE => {
                 let (time, id) = last.order_key();
