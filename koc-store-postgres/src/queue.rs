@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use koc_core::{
-    DeleteReport, Duplicate, DuplicateOf, EnqueueReport, Operation, OperationId, OutcomeCode,
-    PendingFilter, PendingOperation, Queue, RequeueRefusal, RequeueReport, Result, UploadId,
+    DeleteReport, DuplicateOf, EnqueueReport, Operation, OperationId, OutcomeCode, PendingFilter,
+    PendingOperation, Queue, RequeueRefusal, RequeueReport, Result, UploadId,
 };
 use sqlx::{PgConnection, Row};
 
@@ -272,24 +272,13 @@ impl PostgresStore {
         } else {
             known(conn, &keys).await?
         };
-        let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(operations.len());
-        let mut new = Vec::with_capacity(operations.len());
-        for (index, (operation, fingerprint)) in operations.iter().zip(&fingerprints).enumerate() {
-            let of = match in_batch.get(fingerprint.as_str()) {
-                Some(&first) => Some(DuplicateOf::Batch(first)),
-                None => known.get(fingerprint).copied(),
-            };
-            if let Some(of) = of {
-                report.duplicates.push(Duplicate {
-                    index,
-                    source: operation.source.clone(),
-                    of,
-                });
-                continue;
-            }
-            in_batch.insert(fingerprint, index);
-            new.push((operation, fingerprint.as_str()));
-        }
+        let new: Vec<(&Operation, &str)> = report
+            .sort_out_duplicates(operations, &fingerprints, |fingerprint| {
+                known.get(fingerprint).copied()
+            })
+            .into_iter()
+            .map(|index| (&operations[index], fingerprints[index].as_str()))
+            .collect();
         if new.is_empty() {
             return Ok(report);
         }

@@ -6,9 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use koc_core::{
-    DeleteReport, Duplicate, DuplicateOf, EnqueueReport, Operation, OperationId, Outcome,
-    OutcomeCode, PendingFilter, PendingOperation, Queue, RequeueRefusal, RequeueReport, Result,
-    UploadId,
+    DeleteReport, DuplicateOf, EnqueueReport, Operation, OperationId, Outcome, OutcomeCode,
+    PendingFilter, PendingOperation, Queue, RequeueRefusal, RequeueReport, Result, UploadId,
 };
 use rusqlite::ToSql;
 use rusqlite::types::Value;
@@ -61,24 +60,17 @@ fn enqueue(
         .prepare_cached("SELECT coalesce(max(id), 0) FROM operations")
         .and_then(|mut select| select.query_row([], |row| row.get(0)))
         .context("reading the last operation id")?;
-    let mut rows = Vec::with_capacity(operations.len());
-    let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(operations.len());
-    for (index, (operation, fingerprint)) in operations.iter().zip(&fingerprints).enumerate() {
-        let of = match in_batch.get(fingerprint.as_str()) {
-            Some(&first) => Some(DuplicateOf::Batch(first)),
-            None => known.get(fingerprint.as_str()).copied(),
-        };
-        if let Some(of) = of {
-            report.duplicates.push(Duplicate {
-                index,
-                source: operation.source.clone(),
-                of,
-            });
-            continue;
-        }
-        in_batch.insert(fingerprint, index);
+    let new = report.sort_out_duplicates(operations, &fingerprints, |fingerprint| {
+        known.get(fingerprint).copied()
+    });
+    let mut rows = Vec::with_capacity(new.len());
+    for index in new {
         last_id += 1;
-        rows.push(NewRow::new(last_id, fingerprint, operation));
+        rows.push(NewRow::new(
+            last_id,
+            &fingerprints[index],
+            &operations[index],
+        ));
         report.added.push(OperationId(last_id));
     }
     // Operations read from one file (most of them) share who, where and

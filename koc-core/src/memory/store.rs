@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use super::data::{Data, Known, OrderKey};
 use crate::{
     AccountLine, AccountLineId, AccountLineKind, Circulation, ClosedLoan, ConstraintKind,
-    DeleteReport, Duplicate, DuplicateOf, Engine, EnqueueReport, Error, History, HistoryEntry,
+    DeleteReport, DuplicateOf, Engine, EnqueueReport, Error, Fingerprint, History, HistoryEntry,
     HistoryFilter, Hold, HoldFilter, HoldId, Item, Loan, LoanFilter, LoanPolicy, LoanRule, NewDebt,
     NewHold, Operation, OperationId, Outcome, OutcomeCode, Patron, PendingFilter, PendingOperation,
     ProcessObserver, ProcessRun, ProcessSummary, ProcessedOperation, Processor, Queue,
@@ -95,35 +95,23 @@ impl Queue for MemoryStore {
             upload,
             ..EnqueueReport::default()
         };
-        let mut in_batch = HashMap::new();
-        for (index, operation) in operations.iter().enumerate() {
-            let fingerprint = operation.fingerprint();
-            let of = match (
-                in_batch.get(&fingerprint),
-                data.fingerprints.get(&fingerprint),
-            ) {
-                (Some(&index), _) => Some(DuplicateOf::Batch(index)),
-                (None, Some(Known::Pending(id))) => Some(DuplicateOf::Pending(*id)),
-                (None, Some(Known::History(id))) => Some(DuplicateOf::History(*id)),
-                (None, None) => None,
-            };
-            if let Some(of) = of {
-                report.duplicates.push(Duplicate {
-                    index,
-                    source: operation.source.clone(),
-                    of,
-                });
-                continue;
-            }
-            in_batch.insert(fingerprint.clone(), index);
+        let fingerprints: Vec<Fingerprint> =
+            operations.iter().map(Operation::fingerprint).collect();
+        let new = report.sort_out_duplicates(operations, &fingerprints, |fingerprint| {
+            data.fingerprints.get(fingerprint).map(|known| match known {
+                Known::Pending(id) => DuplicateOf::Pending(*id),
+                Known::History(id) => DuplicateOf::History(*id),
+            })
+        });
+        for index in new {
             data.next_operation += 1;
             let id = OperationId(data.next_operation);
             data.insert_pending(PendingOperation {
                 id,
                 upload,
                 enqueued_at,
-                fingerprint,
-                operation: operation.clone(),
+                fingerprint: fingerprints[index].clone(),
+                operation: operations[index].clone(),
             });
             report.added.push(id);
         }

@@ -1,6 +1,8 @@
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::{OperationId, Source, UploadId};
+use crate::{Operation, OperationId, Source, UploadId};
 
 /// What an enqueue did: which operations were added, and which were already
 /// known.
@@ -13,6 +15,73 @@ pub struct EnqueueReport {
     /// The operations that were not added because the same operation was
     /// already pending, already in history, or earlier in the same batch.
     pub duplicates: Vec<Duplicate>,
+}
+
+impl EnqueueReport {
+    /// Sorts out the duplicates of a batch, for a store's enqueue: an
+    /// operation is a duplicate of one earlier in the batch with the same
+    /// fingerprint, else of what `known` says the store holds under its
+    /// fingerprint (pending or in history). Duplicates are recorded in
+    /// [`EnqueueReport::duplicates`]; the indexes of the others, the ones to
+    /// add, are returned in order. `fingerprints[i]` is the fingerprint of
+    /// `operations[i]`.
+    ///
+    /// ```
+    /// use koc_core::{DuplicateOf, EnqueueReport, Operation, OperationId, Source};
+    /// use koc_format::Action;
+    ///
+    /// let return_of = |barcode: &str| Operation {
+    ///     action: Action::Return,
+    ///     time: "2026-07-22T10:00:00".parse().unwrap(),
+    ///     cardnumber: None,
+    ///     barcode: Some(barcode.to_owned()),
+    ///     amount: None,
+    ///     due: None,
+    ///     userid: "admin".to_owned(),
+    ///     branch: "CPL".to_owned(),
+    ///     workstation: None,
+    ///     source: Source::Request { detail: None },
+    /// };
+    /// let batch = [return_of("a"), return_of("b"), return_of("a")];
+    /// let fingerprints: Vec<_> = batch.iter().map(Operation::fingerprint).collect();
+    /// let processed_before = fingerprints[1].clone();
+    ///
+    /// let mut report = EnqueueReport::default();
+    /// let new = report.sort_out_duplicates(&batch, &fingerprints, |fingerprint| {
+    ///     (fingerprint == processed_before.as_str()).then_some(DuplicateOf::History(OperationId(7)))
+    /// });
+    /// assert_eq!(new, [0]);
+    /// let of: Vec<_> = report.duplicates.iter().map(|d| (d.index, d.of)).collect();
+    /// assert_eq!(of, [(1, DuplicateOf::History(OperationId(7))), (2, DuplicateOf::Batch(0))]);
+    /// ```
+    pub fn sort_out_duplicates<F: AsRef<str>>(
+        &mut self,
+        operations: &[Operation],
+        fingerprints: &[F],
+        known: impl Fn(&str) -> Option<DuplicateOf>,
+    ) -> Vec<usize> {
+        let mut new = Vec::with_capacity(operations.len());
+        let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(operations.len());
+        for (index, (operation, fingerprint)) in operations.iter().zip(fingerprints).enumerate() {
+            let fingerprint = fingerprint.as_ref();
+            let of = match in_batch.get(fingerprint) {
+                Some(&first) => Some(DuplicateOf::Batch(first)),
+                None => known(fingerprint),
+            };
+            match of {
+                Some(of) => self.duplicates.push(Duplicate {
+                    index,
+                    source: operation.source.clone(),
+                    of,
+                }),
+                None => {
+                    in_batch.insert(fingerprint, index);
+                    new.push(index);
+                }
+            }
+        }
+        new
+    }
 }
 
 /// An operation not added because it was already known.
