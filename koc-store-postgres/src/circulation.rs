@@ -221,27 +221,7 @@ impl PostgresStore {
                 },
             });
         }
-        sqlx::query(concat!(
-            "INSERT INTO loans (",
-            loan_columns!(""),
-            ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
-             $5::bigint[], $6::timestamp[], $7::text[]) \
-             ON CONFLICT (barcode) DO UPDATE SET cardnumber = EXCLUDED.cardnumber, \
-             issued_at = EXCLUDED.issued_at, due_at = EXCLUDED.due_at, \
-             renewals = EXCLUDED.renewals, last_renewed_at = EXCLUDED.last_renewed_at, \
-             branch = EXCLUDED.branch"
-        ))
-        .bind(&columns.barcode)
-        .bind(&columns.cardnumber)
-        .bind(&columns.issued_at)
-        .bind(&columns.due_at)
-        .bind(&columns.renewals)
-        .bind(&columns.last_renewed_at)
-        .bind(&columns.branch)
-        .execute(&mut *conn)
-        .await
-        .doing("saving loans")?;
-        Ok(())
+        columns.upsert(conn, "saving loans").await
     }
 }
 
@@ -588,6 +568,32 @@ impl<'a> LoanColumns<'a> {
             columns.branch.push(loan.branch.as_deref());
         }
         columns
+    }
+
+    /// Inserts these loans, replacing the open loan of an item that has
+    /// one.
+    pub(crate) async fn upsert(&self, conn: &mut PgConnection, what: &str) -> Result<()> {
+        sqlx::query(concat!(
+            "INSERT INTO loans (",
+            loan_columns!(""),
+            ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
+             $5::bigint[], $6::timestamp[], $7::text[]) \
+             ON CONFLICT (barcode) DO UPDATE SET cardnumber = EXCLUDED.cardnumber, \
+             issued_at = EXCLUDED.issued_at, due_at = EXCLUDED.due_at, \
+             renewals = EXCLUDED.renewals, last_renewed_at = EXCLUDED.last_renewed_at, \
+             branch = EXCLUDED.branch"
+        ))
+        .bind(&self.barcode)
+        .bind(&self.cardnumber)
+        .bind(&self.issued_at)
+        .bind(&self.due_at)
+        .bind(&self.renewals)
+        .bind(&self.last_renewed_at)
+        .bind(&self.branch)
+        .execute(conn)
+        .await
+        .doing(what)?;
+        Ok(())
     }
 }
 

@@ -259,27 +259,7 @@ async fn add_loans(conn: &mut PgConnection, added: Vec<&Loan>) -> Result<()> {
     let columns = LoanColumns::of(added.into_iter());
     // A host's upsert_loans may have added one meanwhile: the processed
     // operation, later, wins.
-    sqlx::query(concat!(
-        "INSERT INTO loans (",
-        loan_columns!(""),
-        ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], \
-         $4::timestamp[], $5::bigint[], $6::timestamp[], $7::text[]) \
-         ON CONFLICT (barcode) DO UPDATE SET cardnumber = EXCLUDED.cardnumber, \
-         issued_at = EXCLUDED.issued_at, due_at = EXCLUDED.due_at, \
-         renewals = EXCLUDED.renewals, last_renewed_at = EXCLUDED.last_renewed_at, \
-         branch = EXCLUDED.branch"
-    ))
-    .bind(&columns.barcode)
-    .bind(&columns.cardnumber)
-    .bind(&columns.issued_at)
-    .bind(&columns.due_at)
-    .bind(&columns.renewals)
-    .bind(&columns.last_renewed_at)
-    .bind(&columns.branch)
-    .execute(&mut *conn)
-    .await
-    .doing("writing loans")?;
-    Ok(())
+    columns.upsert(conn, "writing loans").await
 }
 
 /// Writes what processing changes of items: status, last seen, holding
