@@ -22,6 +22,17 @@ pub struct Cli {
     )]
     pub database: String,
 
+    /// How long to keep trying to reach a PostgreSQL server before giving
+    /// up, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "KOC_CONNECT_TIMEOUT",
+        default_value_t = crate::database::CONNECT_TIMEOUT_SECONDS,
+        value_name = "SECONDS"
+    )]
+    pub connect_timeout: u64,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

@@ -3,13 +3,16 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use koc_core::Store;
 
 use crate::error::CliError;
 
-/// How long to keep trying to reach a PostgreSQL server.
-const POSTGRES_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long to keep trying to reach a PostgreSQL server, in seconds, unless
+/// `--connect-timeout` says otherwise: long enough for a busy server to
+/// answer, short enough that a wrong address is soon an error.
+pub const CONNECT_TIMEOUT_SECONDS: u64 = 15;
 
 /// The database a `--database` value names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,7 +93,7 @@ impl Database {
     ///
     /// [`CliError::Store`] when the database cannot be opened or reached,
     /// or is not a koc database.
-    pub async fn open(&self) -> Result<Arc<dyn Store>, CliError> {
+    pub async fn open(&self, connect_timeout: Duration) -> Result<Arc<dyn Store>, CliError> {
         let context = format!("cannot open the database {self}");
         match self {
             Database::Sqlite(path) => {
@@ -103,7 +106,7 @@ impl Database {
                 // One command at a time uses the pool, so waiting for a
                 // connection means the server is not answering: say so soon.
                 let mut options = koc_store_postgres::PostgresOptions::new(url.clone())
-                    .acquire_timeout(POSTGRES_CONNECT_TIMEOUT);
+                    .acquire_timeout(connect_timeout);
                 if let Some(schema) = schema {
                     options = options.schema(schema.clone());
                 }

@@ -61,7 +61,22 @@ fn an_sqlite_file_that_cannot_be_opened_is_an_input_error() {
 
 #[test]
 fn an_unreachable_postgres_server_is_an_input_error() {
-    let out = run(&["--database", "postgres://koc@127.0.0.1:1/koc", "pending"]).code(2);
+    // `--connect-timeout` wins over KOC_CONNECT_TIMEOUT (120 s in tests):
+    // the command gives up after about a second, not two minutes.
+    let started = std::time::Instant::now();
+    let out = run(&[
+        "--database",
+        "postgres://koc@127.0.0.1:1/koc",
+        "--connect-timeout",
+        "1",
+        "pending",
+    ])
+    .code(2);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "gave up after {:?}",
+        started.elapsed()
+    );
     assert!(
         out.stderr
             .contains("cannot open the database postgres://koc@127.0.0.1:1/koc"),

@@ -18,6 +18,7 @@ pub mod requeue;
 pub mod validate;
 
 use std::io::Write;
+use std::time::Duration;
 
 use crate::cli::{Cli, Command};
 use crate::database::Database;
@@ -38,7 +39,9 @@ pub async fn run(mut cli: Cli, out: &mut (dyn Write + Send)) -> CliResult {
     if let Some(options) = cli.command.process_options_mut() {
         options.batch_size.get_or_insert(database.batch_size());
     }
-    let store = database.open().await?;
+    let store = database
+        .open(Duration::from_secs(cli.connect_timeout))
+        .await?;
     let store = &*store;
     match &cli.command {
         Command::Load(args) => load::run(args, store, out).await,
