@@ -206,9 +206,9 @@ pub fn koc() -> Command {
     command
         .env_remove("KOC_DATABASE")
         .env("KOC_USER", "tester")
-        // The test server may be slow to answer on a loaded machine: that
+        // A loaded machine may make the test server slow to answer: that
         // is not what these tests are about.
-        .env("KOC_CONNECT_TIMEOUT", "120")
+        .env("KOC_CONNECT_TIMEOUT", "30")
         .env("RUST_BACKTRACE", "0");
     command
 }
