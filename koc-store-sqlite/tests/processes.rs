@@ -422,15 +422,36 @@ async fn killed_runs_finish_as_if_never_interrupted() {
 async fn two_processes_apply_each_operation_once_in_time_order() {
     let dir = tempfile::tempdir().unwrap();
     let template = template(dir.path()).await;
-    let path = copy(&template, "shared.sqlite");
+    // Which process gets the file after a commit is up to SQLite's busy
+    // handler, which is not fair: the one that just committed often begins
+    // its next batch before the other wakes up, and now and then does all
+    // the work. Every trial must apply each operation once in time order;
+    // trials go on until one has had both processes take part, which shows
+    // they really ran together.
+    const TRIALS: usize = 5;
+    let mut shares = Vec::new();
+    for trial in 0..TRIALS {
+        let (one, two) = two_processes_on_one_file(&template, trial).await;
+        println!("    trial {trial}: process one applied {one}, process two {two}");
+        shares.push((one, two));
+        if one > 0 && two > 0 {
+            return;
+        }
+    }
+    panic!("in {TRIALS} trials one process always did all the work: {shares:?}");
+}
+
+/// One trial: two processes on a copy of `template`; how many operations
+/// each applied.
+async fn two_processes_on_one_file(template: &Path, trial: usize) -> (usize, usize) {
+    let path = copy(template, &format!("shared-{trial}.sqlite"));
     let order: Vec<OperationId> = {
         let store = SqliteStore::open(&path).await.unwrap();
         let pending = store.pending(&PendingFilter::all()).await.unwrap();
         pending.into_iter().map(|p| p.id).collect()
     };
 
-    // Both open the file, then start together; a short pause after each
-    // batch lets the other process in, so that they really alternate.
+    // Both open the file, then start together.
     let mut one = Worker::start(&path, "one", 17, true, 1);
     let mut two = Worker::start(&path, "two", 23, true, 1);
     one.go();
@@ -446,21 +467,11 @@ async fn two_processes_apply_each_operation_once_in_time_order() {
         processed, order,
         "every operation exactly once, in time order across both processes"
     );
-    let by = |user: &str| history.iter().filter(|e| e.by == user).count();
-    assert!(
-        by("one") > 0 && by("two") > 0,
-        "both processes took part: one {}, two {}",
-        by("one"),
-        by("two")
-    );
     assert_same(
         &state(&store).await,
         &reference(OPERATIONS).await,
         "two processes",
     );
-    println!(
-        "    process one applied {}, process two {}",
-        by("one"),
-        by("two")
-    );
+    let by = |user: &str| history.iter().filter(|e| e.by == user).count();
+    (by("one"), by("two"))
 }
