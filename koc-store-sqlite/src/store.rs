@@ -12,7 +12,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::checkpoint::Checkpointer;
 use crate::error::Context;
 use crate::options::SqliteOptions;
-use crate::schema;
+use crate::{busy, schema};
 
 /// Prepared statements kept per connection: every statement of the hot
 /// paths, and the few shapes of each filtered listing.
@@ -29,6 +29,8 @@ pub(crate) type Conn = OwnedMutexGuard<Connection>;
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
+    /// How long a call waits for another connection's write.
+    busy_timeout: Duration,
     path: Option<Arc<Path>>,
     /// For a file: checkpoints in the background.
     checkpointer: Option<Arc<Checkpointer>>,
@@ -64,6 +66,7 @@ impl SqliteStore {
     pub async fn open_with(path: impl AsRef<Path>, options: SqliteOptions) -> Result<SqliteStore> {
         let path: PathBuf = path.as_ref().to_owned();
         let opened = path.clone();
+        let busy_timeout = options.busy_timeout;
         let (conn, checkpointer) = tokio::task::spawn_blocking(move || {
             let conn = connect(Some(&opened), &options)?;
             let checkpointer = Checkpointer::start(&conn, &opened, options.checkpoint_pages)?;
@@ -73,6 +76,7 @@ impl SqliteStore {
         .map_err(|e| Error::database("opening the database", e))??;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            busy_timeout,
             path: Some(path.into()),
             checkpointer: Some(Arc::new(checkpointer)),
         })
@@ -93,11 +97,13 @@ impl SqliteStore {
     ///
     /// As [`SqliteStore::open_in_memory`].
     pub async fn open_in_memory_with(options: SqliteOptions) -> Result<SqliteStore> {
+        let busy_timeout = options.busy_timeout;
         let conn = tokio::task::spawn_blocking(move || connect(None, &options))
             .await
             .map_err(|e| Error::database("opening the database", e))??;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
+            busy_timeout,
             path: None,
             checkpointer: None,
         })
@@ -119,6 +125,11 @@ impl SqliteStore {
                 .context("reading the schema version")
         })
         .await
+    }
+
+    /// How long a call waits for another connection's write.
+    pub(crate) fn busy_timeout(&self) -> Duration {
+        self.busy_timeout
     }
 
     /// Waits for the connection, without blocking the executor.
@@ -145,7 +156,9 @@ impl SqliteStore {
     {
         let conn = self.lock().await;
         let checkpointer = self.checkpointer.clone();
+        let busy_timeout = self.busy_timeout;
         let (_conn, out) = blocking(conn, move |conn| {
+            busy::set_timeout(busy_timeout);
             restore(conn)?;
             foreign_keys(conn, checks)?;
             if let Some(checkpointer) = &checkpointer {
@@ -267,7 +280,8 @@ fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
     let timeout = options
         .busy_timeout
         .min(Duration::from_millis(i32::MAX as u64));
-    conn.busy_timeout(timeout).context(&what)?;
+    busy::set_timeout(timeout);
+    busy::install(&conn).context(&what)?;
     // Reading the schema makes SQLite read the file's header: a file that is
     // not a database, or a damaged one, says so here.
     conn.query_row("SELECT count(*) FROM sqlite_schema", [], |row| {

@@ -15,6 +15,7 @@ use koc_core::{
 use rusqlite::Connection;
 
 use crate::SqliteStore;
+use crate::busy;
 use crate::error::Context;
 use crate::rows;
 use crate::store::{Conn, foreign_keys, restore};
@@ -102,6 +103,8 @@ fn start(
 /// than holding the write lock until the next call on this store.
 struct DryRun {
     conn: Conn,
+    /// The store's busy timeout, for the threads that run its steps.
+    busy_timeout: std::time::Duration,
 }
 
 impl DryRun {
@@ -113,6 +116,7 @@ impl DryRun {
     {
         let handle = tokio::task::spawn_blocking(move || {
             let mut dry = self;
+            busy::set_timeout(dry.busy_timeout);
             let out = work(&mut dry.conn);
             (dry, out)
         });
@@ -177,11 +181,19 @@ impl SqliteStore {
             earlier: plan.with_earlier.then(earlier::Earlier::default),
         };
         let mut committed: Option<Vec<ProcessedOperation>> = None;
+        // After a batch commits, a writer waiting in another connection gets
+        // the file before the next batch (see `busy.rs`); in memory there is
+        // no other connection.
+        let pause = self.path().is_some();
         loop {
             let plan = plan.clone();
             let policy = policy.clone();
             let store = self.clone();
+            let after_a_batch = pause && committed.is_some();
             let next = Spawned::start(async move {
+                if after_a_batch {
+                    tokio::time::sleep(busy::BETWEEN_BATCHES).await;
+                }
                 store
                     // Every row a batch writes refers to patrons and items
                     // it loaded in the same transaction.
@@ -216,6 +228,7 @@ impl SqliteStore {
     ) -> Result<()> {
         let dry = DryRun {
             conn: self.lock().await,
+            busy_timeout: self.busy_timeout(),
         };
         let policy = run.policy.clone();
         let selection = run.selection.clone();
