@@ -42,13 +42,54 @@ pub(super) struct Data {
     pub loans: BTreeMap<String, Loan>,
     pub closed_loans: Vec<ClosedLoan>,
     pub account_lines: BTreeMap<AccountLineId, AccountLine>,
+    /// The account lines of each patron, so that a batch loads its
+    /// patrons' debts without reading every line.
+    pub lines_by_patron: HashMap<String, Vec<AccountLineId>>,
     /// (credit, debit, amount): what each payment paid of which debt.
     pub offsets: Vec<(AccountLineId, AccountLineId, Money)>,
     pub holds: BTreeMap<HoldId, Hold>,
+    /// The holds on each item, filled or not.
+    pub holds_by_barcode: HashMap<String, Vec<HoldId>>,
     pub rules: Vec<LoanRule>,
 }
 
 impl Data {
+    /// Adds an account line (lines are never removed).
+    pub fn insert_account_line(&mut self, line: AccountLine) {
+        self.lines_by_patron
+            .entry(line.cardnumber.clone())
+            .or_default()
+            .push(line.id);
+        self.account_lines.insert(line.id, line);
+    }
+
+    /// The account lines of `cardnumber`.
+    pub fn lines_of<'a>(&'a self, cardnumber: &str) -> impl Iterator<Item = &'a AccountLine> {
+        self.lines_by_patron
+            .get(cardnumber)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.account_lines.get(id))
+    }
+
+    /// Adds a hold (holds are never removed; a filled one stays).
+    pub fn insert_hold(&mut self, hold: Hold) {
+        self.holds_by_barcode
+            .entry(hold.barcode.clone())
+            .or_default()
+            .push(hold.id);
+        self.holds.insert(hold.id, hold);
+    }
+
+    /// The holds on `barcode`, filled or not.
+    pub fn holds_on<'a>(&'a self, barcode: &str) -> impl Iterator<Item = &'a Hold> {
+        self.holds_by_barcode
+            .get(barcode)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.holds.get(id))
+    }
+
     pub fn insert_pending(&mut self, pending: PendingOperation) {
         let key = pending.order_key();
         self.pending_keys.insert(pending.id, key);
@@ -133,14 +174,11 @@ impl Data {
                 state.add_patron(patron.clone());
             }
         }
-        let mut debts: Vec<&AccountLine> = self
-            .account_lines
-            .values()
-            .filter(|l| {
-                l.kind == AccountLineKind::Debit
-                    && l.outstanding.is_positive()
-                    && state.patrons.contains_key(&l.cardnumber)
-            })
+        let mut debts: Vec<&AccountLine> = state
+            .patrons
+            .keys()
+            .flat_map(|card| self.lines_of(card))
+            .filter(|l| l.kind == AccountLineKind::Debit && l.outstanding.is_positive())
             .collect();
         debts.sort_by_key(|l| (l.created_at, l.id));
         for line in debts {
@@ -154,10 +192,11 @@ impl Data {
                 state.add_loan(loan.clone());
             }
         }
-        let mut holds: Vec<&Hold> = self
-            .holds
-            .values()
-            .filter(|h| h.filled_at.is_none() && keys.barcodes.contains(&h.barcode))
+        let mut holds: Vec<&Hold> = keys
+            .barcodes
+            .iter()
+            .flat_map(|barcode| self.holds_on(barcode))
+            .filter(|h| h.filled_at.is_none())
             .collect();
         holds.sort_by_key(|h| (h.placed_at, h.id));
         for hold in holds {
@@ -204,19 +243,16 @@ impl Data {
         for payment in effects.payments {
             self.next_account_line += 1;
             let credit = AccountLineId(self.next_account_line);
-            self.account_lines.insert(
-                credit,
-                AccountLine {
-                    id: credit,
-                    cardnumber: payment.cardnumber,
-                    kind: AccountLineKind::Credit,
-                    amount: payment.amount,
-                    outstanding: payment.unapplied,
-                    description: Some("Payment (offline)".to_owned()),
-                    created_at: payment.paid_at,
-                    operation: Some(payment.operation),
-                },
-            );
+            self.insert_account_line(AccountLine {
+                id: credit,
+                cardnumber: payment.cardnumber,
+                kind: AccountLineKind::Credit,
+                amount: payment.amount,
+                outstanding: payment.unapplied,
+                description: Some("Payment (offline)".to_owned()),
+                created_at: payment.paid_at,
+                operation: Some(payment.operation),
+            });
             for (debit, amount) in payment.applied {
                 self.offsets.push((credit, debit, amount));
             }

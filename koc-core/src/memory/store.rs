@@ -301,9 +301,8 @@ impl Circulation for MemoryStore {
         }
         let mut added = 0;
         for debt in debts {
-            let known = data.account_lines.values().any(|l| {
+            let known = data.lines_of(&debt.cardnumber).any(|l| {
                 l.kind == AccountLineKind::Debit
-                    && l.cardnumber == debt.cardnumber
                     && l.amount == debt.amount
                     && l.description == debt.description
                     && l.created_at == debt.created_at
@@ -313,19 +312,16 @@ impl Circulation for MemoryStore {
             }
             data.next_account_line += 1;
             let id = AccountLineId(data.next_account_line);
-            data.account_lines.insert(
+            data.insert_account_line(AccountLine {
                 id,
-                AccountLine {
-                    id,
-                    cardnumber: debt.cardnumber.clone(),
-                    kind: AccountLineKind::Debit,
-                    amount: debt.amount,
-                    outstanding: debt.amount,
-                    description: debt.description.clone(),
-                    created_at: debt.created_at,
-                    operation: None,
-                },
-            );
+                cardnumber: debt.cardnumber.clone(),
+                kind: AccountLineKind::Debit,
+                amount: debt.amount,
+                outstanding: debt.amount,
+                description: debt.description.clone(),
+                created_at: debt.created_at,
+                operation: None,
+            });
             added += 1;
         }
         Ok(added)
@@ -348,26 +344,22 @@ impl Circulation for MemoryStore {
             }
         }
         for hold in holds {
-            let existing = data.holds.values_mut().find(|h| {
-                h.filled_at.is_none()
-                    && h.barcode == hold.barcode
-                    && h.cardnumber == hold.cardnumber
-            });
-            match existing {
+            let existing = data
+                .holds_on(&hold.barcode)
+                .find(|h| h.filled_at.is_none() && h.cardnumber == hold.cardnumber)
+                .map(|h| h.id);
+            match existing.and_then(|id| data.holds.get_mut(&id)) {
                 Some(existing) => existing.placed_at = hold.placed_at,
                 None => {
                     data.next_hold += 1;
                     let id = HoldId(data.next_hold);
-                    data.holds.insert(
+                    data.insert_hold(Hold {
                         id,
-                        Hold {
-                            id,
-                            barcode: hold.barcode.clone(),
-                            cardnumber: hold.cardnumber.clone(),
-                            placed_at: hold.placed_at,
-                            filled_at: None,
-                        },
-                    );
+                        barcode: hold.barcode.clone(),
+                        cardnumber: hold.cardnumber.clone(),
+                        placed_at: hold.placed_at,
+                        filled_at: None,
+                    });
                 }
             }
         }
@@ -466,12 +458,10 @@ impl Circulation for MemoryStore {
 
     async fn account_lines(&self, cardnumber: &str) -> Result<Vec<AccountLine>> {
         let data = self.lock();
-        Ok(data
-            .account_lines
-            .values()
-            .filter(|l| l.cardnumber == cardnumber)
-            .cloned()
-            .collect())
+        let mut lines: Vec<AccountLine> = data.lines_of(cardnumber).cloned().collect();
+        // By id: the order they were added in.
+        lines.sort_by_key(|l| l.id);
+        Ok(lines)
     }
 
     async fn holds(&self, filter: &HoldFilter) -> Result<Vec<Hold>> {
