@@ -88,8 +88,8 @@ impl Fingerprint {
 }
 
 /// `time` as `%Y-%m-%d %H:%M:%S%.3f` formats it: digit by digit, since
-/// chrono's formatting interprets the pattern for every call and was a
-/// tenth of the time of enqueuing a file.
+/// chrono's formatting interprets the pattern for every call and was about
+/// 6% of the CPU time of enqueuing a file (`perf`).
 fn push_time(text: &mut String, time: chrono::NaiveDateTime) {
     use chrono::{Datelike, Timelike};
     let year = time.year();
@@ -115,7 +115,7 @@ fn push_time(text: &mut String, time: chrono::NaiveDateTime) {
     put(11, time.hour(), 2);
     put(14, time.minute(), 2);
     put(17, time.second(), 2);
-    put(20, milli % 1000, 3);
+    put(20, milli, 3);
     for (at, separator) in [
         (4, b'-'),
         (7, b'-'),
