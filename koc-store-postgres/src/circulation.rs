@@ -153,31 +153,23 @@ impl PostgresStore {
                 )));
             }
         }
-        // The same debt twice in one call is one debt, as it is across calls.
-        let mut seen = HashSet::new();
-        let unique: Vec<&NewDebt> = debts
-            .iter()
-            .filter(|d| {
-                seen.insert((
-                    d.cardnumber.as_str(),
-                    d.amount,
-                    d.description.as_deref(),
-                    d.created_at,
-                ))
-            })
-            .collect();
-        let cards: Vec<&str> = unique.iter().map(|d| d.cardnumber.as_str()).collect();
-        let amounts: Vec<i64> = unique.iter().map(|d| d.amount.micros()).collect();
+        // Equal debts are counted: the n-th of its kind in the call (`nth`)
+        // is added when fewer than n are recorded (the statement's snapshot
+        // does not see the rows it adds).
+        let cards: Vec<&str> = debts.iter().map(|d| d.cardnumber.as_str()).collect();
+        let amounts: Vec<i64> = debts.iter().map(|d| d.amount.micros()).collect();
         let descriptions: Vec<Option<&str>> =
-            unique.iter().map(|d| d.description.as_deref()).collect();
-        let times: Vec<NaiveDateTime> = unique.iter().map(|d| d.created_at).collect();
+            debts.iter().map(|d| d.description.as_deref()).collect();
+        let times: Vec<NaiveDateTime> = debts.iter().map(|d| d.created_at).collect();
         let added = sqlx::query(
             "INSERT INTO account_lines (cardnumber, kind, amount, outstanding, description, created_at) \
              SELECT u.cardnumber, 'debit', u.amount::numeric / 1000000, \
              u.amount::numeric / 1000000, u.description, u.created_at \
+             FROM (SELECT *, row_number() OVER (PARTITION BY cardnumber, amount, description, \
+             created_at ORDER BY ord) AS nth \
              FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamp[]) \
-             WITH ORDINALITY AS u(cardnumber, amount, description, created_at, ord) \
-             WHERE NOT EXISTS (SELECT 1 FROM account_lines a WHERE a.kind = 'debit' \
+             WITH ORDINALITY AS d(cardnumber, amount, description, created_at, ord)) AS u \
+             WHERE u.nth > (SELECT count(*) FROM account_lines a WHERE a.kind = 'debit' \
              AND a.cardnumber = u.cardnumber AND a.created_at = u.created_at \
              AND a.amount = u.amount::numeric / 1000000 \
              AND a.description IS NOT DISTINCT FROM u.description) \

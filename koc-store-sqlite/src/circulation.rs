@@ -1,5 +1,7 @@
 //! The circulation data: upserts, lookups and the desk search.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use koc_core::{
     AccountLine, Circulation, ClosedLoan, ConstraintKind, Error, Hold, HoldFilter, Item, Loan,
@@ -146,10 +148,10 @@ fn upsert_debts(conn: &Connection, debts: &[NewDebt]) -> Result<usize> {
     let mut patron_known = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM patrons WHERE cardnumber = ?1)")
         .context("saving debts")?;
-    let mut debt_known = conn
+    let mut recorded = conn
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM account_lines WHERE cardnumber = ?1 AND kind = 'debit' \
-             AND amount = ?2 AND description IS ?3 AND created_at = ?4)",
+            "SELECT count(*) FROM account_lines WHERE cardnumber = ?1 AND kind = 'debit' \
+             AND amount = ?2 AND description IS ?3 AND created_at = ?4",
         )
         .context("saving debts")?;
     let mut insert = conn
@@ -158,8 +160,13 @@ fn upsert_debts(conn: &Connection, debts: &[NewDebt]) -> Result<usize> {
              created_at) VALUES (?1, 'debit', ?2, ?2, ?3, ?4)",
         )
         .context("saving debts")?;
-    let mut added = 0;
+    // Of each debt: how many are recorded before the call, how many the
+    // call has given so far.
+    let mut counts: HashMap<&NewDebt, (i64, i64)> = HashMap::new();
     for debt in debts {
+        if counts.contains_key(debt) {
+            continue;
+        }
         let known: bool = patron_known
             .query_row([&debt.cardnumber], |row| row.get(0))
             .context("saving debts")?;
@@ -175,23 +182,35 @@ fn upsert_debts(conn: &Connection, debts: &[NewDebt]) -> Result<usize> {
                 debt.cardnumber, debt.amount
             )));
         }
-        let values = (
-            &debt.cardnumber,
-            Cash(debt.amount),
-            &debt.description,
-            Time(debt.created_at),
-        );
-        let recorded: bool = debt_known
-            .query_row(values, |row| row.get(0))
+        let count: i64 = recorded
+            .query_row(values(debt), |row| row.get(0))
             .context("saving debts")?;
-        if !recorded {
+        counts.insert(debt, (count, 0));
+    }
+    let mut added = 0;
+    for debt in debts {
+        let Some((recorded, given)) = counts.get_mut(debt) else {
+            continue;
+        };
+        *given += 1;
+        if *given > *recorded {
             insert
-                .execute(values)
+                .execute(values(debt))
                 .map_err(|e| sqlite(&format!("saving a debt of {}", debt.cardnumber), e))?;
             added += 1;
         }
     }
     Ok(added)
+}
+
+/// A debt as the parameters of the statements that find and add it.
+fn values(debt: &NewDebt) -> (&String, Cash, &Option<String>, Time) {
+    (
+        &debt.cardnumber,
+        Cash(debt.amount),
+        &debt.description,
+        Time(debt.created_at),
+    )
 }
 
 fn search_patrons(conn: &Connection, text: &str, limit: usize) -> Result<Vec<Patron>> {

@@ -158,6 +158,35 @@ pub async fn debts_load_once<S: Store + ?Sized>(store: &S) -> Result<()> {
     assert_eq!(store.upsert_debts(std::slice::from_ref(&fine)).await?, 1);
     assert_eq!(store.upsert_debts(std::slice::from_ref(&fine)).await?, 0);
     assert_eq!(store.balance(JOHN).await?, money("0.75"));
+    // A patron fined twice alike at the same time owes both: each equal
+    // debt a call gives is one debt, and a call adds those that are not
+    // recorded as many times already. The first is; one more is added,
+    // and loading the three again adds nothing.
+    let three = [fine.clone(), fine.clone(), fine.clone()];
+    assert_eq!(store.upsert_debts(&three[..2]).await?, 1);
+    assert_eq!(store.balance(JOHN).await?, money("1.50"));
+    assert_eq!(store.upsert_debts(&three[..2]).await?, 0);
+    assert_eq!(store.upsert_debts(&three).await?, 1);
+    assert_eq!(store.upsert_debts(&three).await?, 0);
+    assert_eq!(store.balance(JOHN).await?, money("2.25"));
+    // A debt differing by time, amount or description is another debt.
+    let others = [
+        NewDebt {
+            created_at: at("2026-07-02 10:00:00"),
+            ..fine.clone()
+        },
+        NewDebt {
+            amount: money("0.50"),
+            ..fine.clone()
+        },
+        NewDebt {
+            description: None,
+            ..fine.clone()
+        },
+    ];
+    assert_eq!(store.upsert_debts(&others).await?, 3);
+    assert_eq!(store.upsert_debts(&others).await?, 0);
+    assert_eq!(store.balance(JOHN).await?, money("4.25"));
     let negative = NewDebt {
         amount: money("-1"),
         ..fine

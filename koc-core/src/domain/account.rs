@@ -41,7 +41,7 @@ pub struct AccountLine {
 }
 
 /// A debt to record (a fine loaded from the library's data).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NewDebt {
     /// The patron who owes it.
     pub cardnumber: String,

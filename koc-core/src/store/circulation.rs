@@ -136,10 +136,12 @@ pub trait Circulation: Send + Sync {
     /// patron or item; a database error.
     async fn upsert_loans(&self, loans: &[Loan]) -> Result<()>;
 
-    /// Adds debts (fines, fees) with their whole amount outstanding. A debt
-    /// equal to one already recorded (same patron, amount, description and
-    /// time) is not added again, so loading a file twice changes nothing.
-    /// Returns how many were added.
+    /// Adds debts (fines, fees) with their whole amount outstanding, and
+    /// returns how many were added. Equal debts (same patron, amount,
+    /// description and time) are counted, not merged: of each, a call adds
+    /// as many as it gives beyond those already recorded (paid or not). So
+    /// loading a file twice changes nothing, and a patron fined twice alike
+    /// at the same time owes both.
     ///
     /// # Errors
     ///
