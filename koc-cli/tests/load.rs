@@ -59,6 +59,17 @@ on_both_stores! {
         let again = load(&koc, "fines", &testdata("fines.csv")).code(0).json();
         assert_eq!(again["added"], 0);
         assert_eq!(koc.json(0, &["patron", "jdoe", "--json"])["balance"], "5.50");
+
+        // Undated fines, two of them alike: both are added, once.
+        let undated = koc.file(
+            "undated.csv",
+            b"cardnumber,amount,description\n\
+              23529001000463,0.20,Photocopy\n\
+              23529001000463,0.20,Photocopy\n",
+        );
+        assert_eq!(load(&koc, "fines", &undated).code(0).json()["added"], 2);
+        assert_eq!(load(&koc, "fines", &undated).code(0).json()["added"], 0);
+        assert_eq!(koc.json(0, &["patron", "jdoe", "--json"])["balance"], "5.90");
     };
 
     a_bad_row_loads_nothing_of_the_file => |koc: Koc| {

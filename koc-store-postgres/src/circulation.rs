@@ -160,17 +160,18 @@ impl PostgresStore {
         let amounts: Vec<i64> = debts.iter().map(|d| d.amount.micros()).collect();
         let descriptions: Vec<Option<&str>> =
             debts.iter().map(|d| d.description.as_deref()).collect();
-        let times: Vec<NaiveDateTime> = debts.iter().map(|d| d.created_at).collect();
+        let times: Vec<Option<NaiveDateTime>> = debts.iter().map(|d| d.created_at).collect();
         let added = sqlx::query(
             "INSERT INTO account_lines (cardnumber, kind, amount, outstanding, description, created_at) \
              SELECT u.cardnumber, 'debit', u.amount::numeric / 1000000, \
-             u.amount::numeric / 1000000, u.description, u.created_at \
+             u.amount::numeric / 1000000, u.description, coalesce(u.created_at, $5) \
              FROM (SELECT *, row_number() OVER (PARTITION BY cardnumber, amount, description, \
              created_at ORDER BY ord) AS nth \
              FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamp[]) \
              WITH ORDINALITY AS d(cardnumber, amount, description, created_at, ord)) AS u \
              WHERE u.nth > (SELECT count(*) FROM account_lines a WHERE a.kind = 'debit' \
-             AND a.cardnumber = u.cardnumber AND a.created_at = u.created_at \
+             AND a.cardnumber = u.cardnumber \
+             AND (u.created_at IS NULL OR a.created_at = u.created_at) \
              AND a.amount = u.amount::numeric / 1000000 \
              AND a.description IS NOT DISTINCT FROM u.description) \
              ORDER BY u.ord",
@@ -179,6 +180,7 @@ impl PostgresStore {
         .bind(&amounts)
         .bind(&descriptions)
         .bind(&times)
+        .bind(crate::store::now())
         .execute(&mut *conn)
         .await
         .doing("saving debts")?;

@@ -151,13 +151,13 @@ fn upsert_debts(conn: &Connection, debts: &[NewDebt]) -> Result<usize> {
     let mut recorded = conn
         .prepare_cached(
             "SELECT count(*) FROM account_lines WHERE cardnumber = ?1 AND kind = 'debit' \
-             AND amount = ?2 AND description IS ?3 AND created_at = ?4",
+             AND amount = ?2 AND description IS ?3 AND (?4 IS NULL OR created_at = ?4)",
         )
         .context("saving debts")?;
     let mut insert = conn
         .prepare_cached(
             "INSERT INTO account_lines (cardnumber, kind, amount, outstanding, description, \
-             created_at) VALUES (?1, 'debit', ?2, ?2, ?3, ?4)",
+             created_at) VALUES (?1, 'debit', ?2, ?2, ?3, coalesce(?4, ?5))",
         )
         .context("saving debts")?;
     // Of each debt: how many are recorded before the call, how many the
@@ -187,6 +187,7 @@ fn upsert_debts(conn: &Connection, debts: &[NewDebt]) -> Result<usize> {
             .context("saving debts")?;
         counts.insert(debt, (count, 0));
     }
+    let now = Time(crate::history::now());
     let mut added = 0;
     for debt in debts {
         let Some((recorded, given)) = counts.get_mut(debt) else {
@@ -194,8 +195,9 @@ fn upsert_debts(conn: &Connection, debts: &[NewDebt]) -> Result<usize> {
         };
         *given += 1;
         if *given > *recorded {
+            let (cardnumber, amount, description, created_at) = values(debt);
             insert
-                .execute(values(debt))
+                .execute((cardnumber, amount, description, created_at, now))
                 .map_err(|e| sqlite(&format!("saving a debt of {}", debt.cardnumber), e))?;
             added += 1;
         }
@@ -204,12 +206,12 @@ fn upsert_debts(conn: &Connection, debts: &[NewDebt]) -> Result<usize> {
 }
 
 /// A debt as the parameters of the statements that find and add it.
-fn values(debt: &NewDebt) -> (&String, Cash, &Option<String>, Time) {
+fn values(debt: &NewDebt) -> (&String, Cash, &Option<String>, Option<Time>) {
     (
         &debt.cardnumber,
         Cash(debt.amount),
         &debt.description,
-        Time(debt.created_at),
+        time(debt.created_at),
     )
 }
 

@@ -71,7 +71,7 @@ impl FineRecord {
             cardnumber: cardnumber(self.patron),
             amount: Money::from_cents(i64::from(self.cents)),
             description: Some(self.description.to_owned()),
-            created_at: self.created_at,
+            created_at: Some(self.created_at),
         }
     }
 }

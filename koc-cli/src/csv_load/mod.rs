@@ -99,7 +99,7 @@ pub async fn load(store: &dyn Store, kind: LoadKind, path: &Path) -> Result<Load
             report.rows = loans.len();
         }
         LoadKind::Fines => {
-            let (rows, mut bad) = rows::read(path, fines::REQUIRED, |row| fines::parse(row, now))?;
+            let (rows, mut bad) = rows::read(path, fines::REQUIRED, fines::parse)?;
             bad.extend(
                 references::check(store, &rows, |d| Some(d.cardnumber.as_str()), |_| None).await?,
             );

@@ -125,7 +125,7 @@ pub async fn constraints_are_enforced<S: Store + ?Sized>(store: &S) -> Result<()
             cardnumber: "nobody".to_owned(),
             amount: money("1.00"),
             description: None,
-            created_at: at("2026-07-01 10:00:00"),
+            created_at: Some(at("2026-07-01 10:00:00")),
         }])
         .await;
     assert_eq!(
@@ -153,7 +153,7 @@ pub async fn debts_load_once<S: Store + ?Sized>(store: &S) -> Result<()> {
         cardnumber: JOHN.to_owned(),
         amount: money("0.75"),
         description: Some("Overdue".to_owned()),
-        created_at: at("2026-07-01 10:00:00"),
+        created_at: Some(at("2026-07-01 10:00:00")),
     };
     assert_eq!(store.upsert_debts(std::slice::from_ref(&fine)).await?, 1);
     assert_eq!(store.upsert_debts(std::slice::from_ref(&fine)).await?, 0);
@@ -172,7 +172,7 @@ pub async fn debts_load_once<S: Store + ?Sized>(store: &S) -> Result<()> {
     // A debt differing by time, amount or description is another debt.
     let others = [
         NewDebt {
-            created_at: at("2026-07-02 10:00:00"),
+            created_at: Some(at("2026-07-02 10:00:00")),
             ..fine.clone()
         },
         NewDebt {
@@ -187,6 +187,33 @@ pub async fn debts_load_once<S: Store + ?Sized>(store: &S) -> Result<()> {
     assert_eq!(store.upsert_debts(&others).await?, 3);
     assert_eq!(store.upsert_debts(&others).await?, 0);
     assert_eq!(store.balance(JOHN).await?, money("4.25"));
+    // Without a time, a debt is dated when added, and equal to any debt
+    // of the same patron, amount and description: four "Overdue" fines of
+    // 0.75 are recorded, so five undated ones add one.
+    let before = chrono::Local::now().naive_local() - chrono::Duration::minutes(1);
+    let undated = NewDebt {
+        amount: money("0.30"),
+        description: Some("Photocopies".to_owned()),
+        created_at: None,
+        ..fine.clone()
+    };
+    let two = [undated.clone(), undated.clone()];
+    assert_eq!(store.upsert_debts(&two).await?, 2);
+    assert_eq!(store.upsert_debts(&two).await?, 0);
+    let undated_overdue = NewDebt {
+        created_at: None,
+        ..fine.clone()
+    };
+    assert_eq!(store.upsert_debts(&vec![undated_overdue; 5]).await?, 1);
+    assert_eq!(store.balance(JOHN).await?, money("5.60"));
+    let after = chrono::Local::now().naive_local() + chrono::Duration::minutes(1);
+    let dated_now = store
+        .account_lines(JOHN)
+        .await?
+        .into_iter()
+        .filter(|line| line.created_at > before && line.created_at < after)
+        .count();
+    assert_eq!(dated_now, 3);
     let negative = NewDebt {
         amount: money("-1"),
         ..fine

@@ -246,19 +246,19 @@ pub async fn library<S: Store + ?Sized>(store: &S) -> Result<()> {
                 cardnumber: JANE.to_owned(),
                 amount: money("2.00"),
                 description: Some("Lost card replacement".to_owned()),
-                created_at: at("2026-06-15 12:00:00"),
+                created_at: Some(at("2026-06-15 12:00:00")),
             },
             NewDebt {
                 cardnumber: JANE.to_owned(),
                 amount: money("3.50"),
                 description: Some("Overdue: Middlemarch".to_owned()),
-                created_at: at("2026-06-01 09:00:00"),
+                created_at: Some(at("2026-06-01 09:00:00")),
             },
             NewDebt {
                 cardnumber: KAI.to_owned(),
                 amount: money("40.00"),
                 description: Some("Damaged item".to_owned()),
-                created_at: at("2026-05-20 10:00:00"),
+                created_at: Some(at("2026-05-20 10:00:00")),
             },
         ])
         .await?;

@@ -49,8 +49,11 @@ pub struct NewDebt {
     pub amount: Money,
     /// What it is for.
     pub description: Option<String>,
-    /// When it arose.
-    pub created_at: NaiveDateTime,
+    /// When it arose. `None` when the library's data does not say: the debt
+    /// is then dated when it is added, and is taken as recorded already
+    /// when an equal debt (same patron, amount and description) is,
+    /// whatever its time.
+    pub created_at: Option<NaiveDateTime>,
 }
 
 /// A payment decided by the engine: a credit line to add, and how much of it

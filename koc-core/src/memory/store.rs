@@ -310,7 +310,7 @@ impl Circulation for MemoryStore {
                         l.kind == AccountLineKind::Debit
                             && l.amount == debt.amount
                             && l.description == debt.description
-                            && l.created_at == debt.created_at
+                            && debt.created_at.is_none_or(|at| l.created_at == at)
                     })
                     .count();
                 counts.insert(debt, (recorded, 0));
@@ -334,7 +334,7 @@ impl Circulation for MemoryStore {
                 amount: debt.amount,
                 outstanding: debt.amount,
                 description: debt.description.clone(),
-                created_at: debt.created_at,
+                created_at: debt.created_at.unwrap_or_else(now),
                 operation: None,
             });
             added += 1;

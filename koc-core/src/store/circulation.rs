@@ -141,7 +141,8 @@ pub trait Circulation: Send + Sync {
     /// description and time) are counted, not merged: of each, a call adds
     /// as many as it gives beyond those already recorded (paid or not). So
     /// loading a file twice changes nothing, and a patron fined twice alike
-    /// at the same time owes both.
+    /// at the same time owes both. A debt without a time is dated now, and
+    /// is equal to any debt of the same patron, amount and description.
     ///
     /// # Errors
     ///

@@ -102,7 +102,7 @@ pub fn generate(patrons: usize, items: usize, operations: usize) -> Library {
             cardnumber: card(p),
             amount: Money::from_cents(250 + (p % 7) as i64 * 100),
             description: Some("Overdue".to_owned()),
-            created_at: at("2026-06-01 09:00:00"),
+            created_at: Some(at("2026-06-01 09:00:00")),
         })
         .collect();
 

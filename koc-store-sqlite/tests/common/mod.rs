@@ -90,7 +90,7 @@ pub fn debts(patrons: usize) -> Vec<NewDebt> {
             cardnumber: card(n),
             amount: Money::from_cents(150 + (n % 7) as i64 * 100),
             description: Some(format!("Overdue {n}")),
-            created_at: start() - Duration::days(30),
+            created_at: Some(start() - Duration::days(30)),
         })
         .collect()
 }
