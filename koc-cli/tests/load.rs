@@ -72,6 +72,36 @@ on_both_stores! {
         assert_eq!(koc.json(0, &["patron", "jdoe", "--json"])["balance"], "5.90");
     };
 
+    a_large_file_is_written_in_chunks_after_its_last_row_is_checked => |koc: Koc| {
+        // More rows than one chunk (10 000) holds, three chunks' worth.
+        let rows = 25_001;
+        let mut csv = b"barcode,title\n".to_vec();
+        for n in 1..=rows {
+            csv.extend_from_slice(format!("B{n:06},Title {n}\n").as_bytes());
+        }
+        // A bad last row: nothing of the file is written, not even the
+        // chunks before it.
+        let mut bad = csv.clone();
+        bad.extend_from_slice(b",No barcode\n");
+        let bad = koc.file("bad-items.csv", &bad);
+        let run = koc.run(&["load", "items", &text(&bad)]).code(2);
+        assert!(
+            run.stderr.contains(&format!("line {}: barcode is empty", rows + 2)),
+            "{}",
+            run.stderr
+        );
+        koc.run(&["item", "B000001"]).code(1);
+
+        let good = koc.file("items.csv", &csv);
+        let report = load(&koc, "items", &good).code(0).json();
+        assert_eq!(report["rows"], rows);
+        for barcode in ["B000001", "B010000", "B010001", "B025001"] {
+            let item = koc.json(0, &["item", barcode, "--json"]);
+            assert_eq!(item["barcode"], barcode);
+        }
+        assert_eq!(koc.json(0, &["item", "B025001", "--json"])["title"], "Title 25001");
+    };
+
     a_bad_row_loads_nothing_of_the_file => |koc: Koc| {
         let file = koc.file(
             "patrons.csv",

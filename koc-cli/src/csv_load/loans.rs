@@ -7,6 +7,21 @@ use koc_core::Loan;
 use super::fields;
 use super::rows::{Parsed, Row};
 
+/// What the checks across rows need of a loan.
+pub struct Key {
+    pub barcode: String,
+    pub cardnumber: String,
+}
+
+impl From<Loan> for Key {
+    fn from(loan: Loan) -> Key {
+        Key {
+            barcode: loan.barcode,
+            cardnumber: loan.cardnumber,
+        }
+    }
+}
+
 /// The columns that must be in the header.
 pub const REQUIRED: &[&str] = &["barcode", "cardnumber", "issued_at", "due_at"];
 
@@ -30,7 +45,7 @@ pub fn parse(row: &Row<'_>) -> Result<Loan, String> {
 
 /// Rows lending an item that an earlier row of the file lends already (an
 /// item has at most one open loan).
-pub fn conflicts(loans: &Parsed<Loan>) -> Vec<(u64, String)> {
+pub fn conflicts(loans: &Parsed<Key>) -> Vec<(u64, String)> {
     let mut seen: HashMap<&str, u64> = HashMap::new();
     let mut bad = Vec::new();
     for (line, loan) in loans {

@@ -2,8 +2,15 @@
 //!
 //! Every file is read and checked whole before anything is written: each
 //! bad row is reported with its line number, and then nothing of the file
-//! is loaded. A good file is written with one upsert call, which the store
-//! makes atomic.
+//! is loaded. A good file of fines, holds or rules is written with one
+//! upsert call, which the store makes atomic. Patrons, items and loans, the
+//! large files (a catalogue of millions of items), are read twice instead
+//! of held whole: a first pass checks every row, keeping only what the
+//! checks across rows need (card numbers, usernames, barcodes), and a
+//! second writes the rows [`CHUNK`] at a time, each chunk one upsert call.
+//! Memory stays that of the keys and one chunk; if the database fails
+//! part-way, the chunks written stay written, and loading the file again
+//! writes it whole (each row replaces the one with its key).
 
 mod fields;
 mod fines;
@@ -58,45 +65,42 @@ pub async fn load(store: &dyn Store, kind: LoadKind, path: &Path) -> Result<Load
     };
     match kind {
         LoadKind::Patrons => {
-            let (rows, mut bad) = rows::read(path, patrons::REQUIRED, patrons::parse)?;
-            bad.extend(patrons::conflicts(&rows));
+            let (keys, mut bad) =
+                rows::check(path, patrons::REQUIRED, patrons::parse, patrons::Key::from)?;
+            bad.extend(patrons::conflicts(&keys));
             rows::none_bad(path, bad)?;
-            let patrons: Vec<_> = rows.into_iter().map(|(_, p)| p).collect();
-            store
-                .upsert_patrons(&patrons)
-                .await
-                .map_err(failed("saving patrons"))?;
-            report.rows = patrons.len();
+            drop(keys);
+            report.rows = write_in_chunks(path, patrons::REQUIRED, patrons::parse, async |chunk| {
+                store.upsert_patrons(chunk).await
+            })
+            .await?;
         }
         LoadKind::Items => {
-            let (rows, bad) = rows::read(path, items::REQUIRED, items::parse)?;
+            let bad = rows::check(path, items::REQUIRED, items::parse, drop)?.1;
             rows::none_bad(path, bad)?;
-            let items: Vec<_> = rows.into_iter().map(|(_, i)| i).collect();
-            store
-                .upsert_items(&items)
-                .await
-                .map_err(failed("saving items"))?;
-            report.rows = items.len();
+            report.rows = write_in_chunks(path, items::REQUIRED, items::parse, async |chunk| {
+                store.upsert_items(chunk).await
+            })
+            .await?;
         }
         LoadKind::Loans => {
-            let (rows, mut bad) = rows::read(path, loans::REQUIRED, loans::parse)?;
-            bad.extend(loans::conflicts(&rows));
+            let (keys, mut bad) = rows::check(path, loans::REQUIRED, loans::parse, loans::Key::from)?;
+            bad.extend(loans::conflicts(&keys));
             bad.extend(
                 references::check(
                     store,
-                    &rows,
+                    &keys,
                     |l| Some(l.cardnumber.as_str()),
                     |l| Some(l.barcode.as_str()),
                 )
                 .await?,
             );
             rows::none_bad(path, bad)?;
-            let loans: Vec<_> = rows.into_iter().map(|(_, l)| l).collect();
-            store
-                .upsert_loans(&loans)
-                .await
-                .map_err(failed("saving loans"))?;
-            report.rows = loans.len();
+            drop(keys);
+            report.rows = write_in_chunks(path, loans::REQUIRED, loans::parse, async |chunk| {
+                store.upsert_loans(chunk).await
+            })
+            .await?;
         }
         LoadKind::Fines => {
             let (rows, mut bad) = rows::read(path, fines::REQUIRED, fines::parse)?;
@@ -143,6 +147,57 @@ pub async fn load(store: &dyn Store, kind: LoadKind, path: &Path) -> Result<Load
         }
     }
     Ok(report)
+}
+
+/// How many rows of a patrons, items or loans file one upsert call writes.
+pub const CHUNK: usize = 10_000;
+
+/// Reads `path` again, after its check, and writes its rows with `write`,
+/// [`CHUNK`] at a time; how many it wrote.
+///
+/// # Errors
+///
+/// [`CliError::Input`] when the file cannot be read, or has changed since
+/// it was checked so that a row is bad; [`CliError::Store`] when the
+/// database refuses a chunk, saying how many rows were written before.
+async fn write_in_chunks<T>(
+    path: &Path,
+    required: &[&str],
+    parse: impl Fn(&rows::Row<'_>) -> Result<T, String>,
+    mut write: impl AsyncFnMut(&[T]) -> koc_core::Result<()>,
+) -> Result<usize, CliError> {
+    let file = path.display().to_string();
+    let mut reader = rows::RowReader::open(path, required)?;
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut written = 0;
+    loop {
+        let next = reader.next(&parse)?;
+        let end = next.is_none();
+        if let Some((line, parsed)) = next {
+            let row = parsed.map_err(|message| {
+                CliError::Input(format!(
+                    "{file}: line {line}: {message} (the file changed while it was loaded; \
+                     {written} rows were written before this one)"
+                ))
+            })?;
+            chunk.push(row);
+        }
+        if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
+            write(&chunk).await.map_err(CliError::store(if written == 0 {
+                format!("{file}: nothing loaded")
+            } else {
+                format!(
+                    "{file}: the first {written} rows were written, the rest not \
+                     (loading the file again writes it whole)"
+                )
+            }))?;
+            written += chunk.len();
+            chunk.clear();
+        }
+        if end {
+            return Ok(written);
+        }
+    }
 }
 
 /// Whole seconds: what the CSV formats can say.

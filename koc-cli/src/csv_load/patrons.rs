@@ -32,7 +32,7 @@ pub fn parse(row: &Row<'_>) -> Result<Patron, String> {
 }
 
 /// Rows giving one username to two different card numbers.
-pub fn conflicts(patrons: &Parsed<Patron>) -> Vec<(u64, String)> {
+pub fn conflicts(patrons: &Parsed<Key>) -> Vec<(u64, String)> {
     let mut seen: HashMap<&str, (u64, &str)> = HashMap::new();
     let mut bad = Vec::new();
     for (line, patron) in patrons {
@@ -50,4 +50,19 @@ pub fn conflicts(patrons: &Parsed<Patron>) -> Vec<(u64, String)> {
         }
     }
     bad
+}
+
+/// What the checks across rows need of a patron.
+pub struct Key {
+    cardnumber: String,
+    userid: Option<String>,
+}
+
+impl From<Patron> for Key {
+    fn from(patron: Patron) -> Key {
+        Key {
+            cardnumber: patron.cardnumber,
+            userid: patron.userid,
+        }
+    }
 }

@@ -85,69 +85,139 @@ pub fn read<T>(
     required: &[&str],
     parse: impl Fn(&Row<'_>) -> Result<T, String>,
 ) -> Result<(Parsed<T>, Bad), CliError> {
-    let file = path.display().to_string();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| CliError::Input(format!("cannot read {file}: {}", io_message(&e))))?;
-    let header = reader
-        .headers()
-        .map_err(|e| CliError::Input(format!("{file}: cannot read the header row: {e}")))?
-        .clone();
-    let mut columns = HashMap::new();
-    for (index, name) in header.iter().enumerate() {
-        columns.entry(name.to_lowercase()).or_insert(index);
-    }
-    let missing: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|name| !columns.contains_key(*name))
-        .collect();
-    if !missing.is_empty() {
-        return Err(CliError::Input(format!(
-            "{file}: line 1: missing required column{} {}; the header row must name at least {}",
-            if missing.len() == 1 { "" } else { "s" },
-            missing.join(", "),
-            required.join(", ")
-        )));
-    }
-
+    let mut reader = RowReader::open(path, required)?;
     let mut rows = Vec::new();
     let mut bad = Vec::new();
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = record.position().map_or(0, csv::Position::line);
-                if record.iter().all(str::is_empty) {
-                    continue;
-                }
-                let row = Row {
-                    record: &record,
-                    columns: &columns,
-                };
-                match parse(&row) {
-                    Ok(value) => rows.push((line, value)),
-                    Err(message) => bad.push((line, message)),
-                }
-            }
-            Err(error) => match error.kind() {
-                csv::ErrorKind::Utf8 { pos, err } => bad.push((
-                    pos.as_ref().map_or(0, csv::Position::line),
-                    format!("not valid UTF-8 (field {})", err.field() + 1),
-                )),
-                _ => {
-                    return Err(CliError::Input(format!(
-                        "cannot read {file}: {}",
-                        io_message(&error)
-                    )));
-                }
-            },
+    while let Some((line, parsed)) = reader.next(&parse)? {
+        match parsed {
+            Ok(value) => rows.push((line, value)),
+            Err(message) => bad.push((line, message)),
         }
     }
     Ok((rows, bad))
+}
+
+/// Reads `path` as [`read`] does, keeping of each good row only its `key`:
+/// what the checks across rows need.
+///
+/// # Errors
+///
+/// As [`read`].
+pub fn check<T, K>(
+    path: &Path,
+    required: &[&str],
+    parse: impl Fn(&Row<'_>) -> Result<T, String>,
+    key: impl Fn(T) -> K,
+) -> Result<(Parsed<K>, Bad), CliError> {
+    let mut reader = RowReader::open(path, required)?;
+    let mut keys = Vec::new();
+    let mut bad = Vec::new();
+    while let Some((line, parsed)) = reader.next(&parse)? {
+        match parsed {
+            Ok(value) => keys.push((line, key(value))),
+            Err(message) => bad.push((line, message)),
+        }
+    }
+    Ok((keys, bad))
+}
+
+/// A row's line number, and the row parsed or why it could not be.
+pub type NumberedRow<T> = (u64, Result<T, String>);
+
+/// A CSV file read a row at a time, as [`read`] reads it, for files too
+/// large to hold whole.
+pub struct RowReader {
+    file: String,
+    reader: csv::Reader<std::fs::File>,
+    columns: HashMap<String, usize>,
+    record: csv::StringRecord,
+}
+
+impl RowReader {
+    /// Opens `path` and checks its header has the `required` columns.
+    ///
+    /// # Errors
+    ///
+    /// [`CliError::Input`] when the file cannot be read or lacks a required
+    /// column.
+    pub fn open(path: &Path, required: &[&str]) -> Result<RowReader, CliError> {
+        let file = path.display().to_string();
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_path(path)
+            .map_err(|e| CliError::Input(format!("cannot read {file}: {}", io_message(&e))))?;
+        let header = reader
+            .headers()
+            .map_err(|e| CliError::Input(format!("{file}: cannot read the header row: {e}")))?
+            .clone();
+        let mut columns = HashMap::new();
+        for (index, name) in header.iter().enumerate() {
+            columns.entry(name.to_lowercase()).or_insert(index);
+        }
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|name| !columns.contains_key(*name))
+            .collect();
+        if !missing.is_empty() {
+            return Err(CliError::Input(format!(
+                "{file}: line 1: missing required column{} {}; the header row must name at least {}",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", "),
+                required.join(", ")
+            )));
+        }
+        Ok(RowReader {
+            file,
+            reader,
+            columns,
+            record: csv::StringRecord::new(),
+        })
+    }
+
+    /// The next row that is not empty, with its line number, parsed with
+    /// `parse` (or why it could not be); `None` at the end of the file.
+    ///
+    /// # Errors
+    ///
+    /// [`CliError::Input`] when the file cannot be read.
+    pub fn next<T>(
+        &mut self,
+        parse: impl Fn(&Row<'_>) -> Result<T, String>,
+    ) -> Result<Option<NumberedRow<T>>, CliError> {
+        loop {
+            match self.reader.read_record(&mut self.record) {
+                Ok(false) => return Ok(None),
+                Ok(true) => {
+                    let line = self.record.position().map_or(0, csv::Position::line);
+                    if self.record.iter().all(str::is_empty) {
+                        continue;
+                    }
+                    let row = Row {
+                        record: &self.record,
+                        columns: &self.columns,
+                    };
+                    return Ok(Some((line, parse(&row))));
+                }
+                Err(error) => match error.kind() {
+                    csv::ErrorKind::Utf8 { pos, err } => {
+                        return Ok(Some((
+                            pos.as_ref().map_or(0, csv::Position::line),
+                            Err(format!("not valid UTF-8 (field {})", err.field() + 1)),
+                        )));
+                    }
+                    _ => {
+                        return Err(CliError::Input(format!(
+                            "cannot read {}: {}",
+                            self.file,
+                            io_message(&error)
+                        )));
+                    }
+                },
+            }
+        }
+    }
 }
 
 fn io_message(error: &csv::Error) -> String {
