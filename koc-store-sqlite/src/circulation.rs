@@ -16,8 +16,8 @@ use crate::error::{Context, sqlite};
 use crate::list::List;
 use crate::query::Query;
 use crate::rows::{
-    self, account_line_columns, hold_columns, item_columns, loan_columns, patron_columns,
-    rule_columns,
+    self, account_line_columns, hold_columns, item_columns, items_with_texts, loan_columns,
+    patron_columns, rule_columns,
 };
 
 pub(crate) const RULES: &str = concat!("SELECT ", rule_columns!(), " FROM loan_rules ORDER BY id");
@@ -37,14 +37,21 @@ pub(crate) const SEARCH_PATRONS: &str = concat!(
      ORDER BY surname, firstname, cardnumber LIMIT ?3"
 );
 
-/// Adds or replaces an item; also what processing would use to add one.
-pub(crate) const UPSERT_ITEM: &str = "INSERT INTO items (barcode, title, author, callnumber, \
-     itemtype, homebranch, holdingbranch, status, last_seen)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-     ON CONFLICT (barcode) DO UPDATE SET title = excluded.title, author = excluded.author,
-         callnumber = excluded.callnumber, itemtype = excluded.itemtype,
+/// Adds or replaces an item, but for its catalogue text
+/// ([`UPSERT_ITEM_TEXT`], after it).
+pub(crate) const UPSERT_ITEM: &str = "INSERT INTO items (barcode, itemtype, homebranch, \
+     holdingbranch, status, last_seen)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+     ON CONFLICT (barcode) DO UPDATE SET itemtype = excluded.itemtype,
          homebranch = excluded.homebranch, holdingbranch = excluded.holdingbranch,
          status = excluded.status, last_seen = excluded.last_seen";
+
+/// Adds or replaces an item's catalogue text.
+pub(crate) const UPSERT_ITEM_TEXT: &str = "INSERT INTO item_texts (barcode, title, author, \
+     callnumber)
+     VALUES (?1, ?2, ?3, ?4)
+     ON CONFLICT (barcode) DO UPDATE SET title = excluded.title, author = excluded.author,
+         callnumber = excluded.callnumber";
 
 /// Adds or replaces the open loan of an item.
 pub(crate) const UPSERT_LOAN: &str = "INSERT INTO loans (barcode, cardnumber, issued_at, due_at, \
@@ -58,15 +65,16 @@ pub(crate) const UPSERT_LOAN: &str = "INSERT INTO loans (barcode, cardnumber, is
 pub(crate) fn item_params(item: &Item) -> impl rusqlite::Params + '_ {
     (
         &item.barcode,
-        &item.title,
-        &item.author,
-        &item.callnumber,
         &item.itemtype,
         &item.homebranch,
         &item.holdingbranch,
         item.status.as_str(),
         time(item.last_seen),
     )
+}
+
+pub(crate) fn item_text_params(item: &Item) -> impl rusqlite::Params + '_ {
+    (&item.barcode, &item.title, &item.author, &item.callnumber)
 }
 
 pub(crate) fn loan_params(loan: &Loan) -> impl rusqlite::Params + '_ {
@@ -263,9 +271,13 @@ impl Circulation for SqliteStore {
         let items = items.to_vec();
         self.write("saving items", move |tx| {
             let mut upsert = tx.prepare_cached(UPSERT_ITEM).context("saving items")?;
+            let mut text = tx
+                .prepare_cached(UPSERT_ITEM_TEXT)
+                .context("saving items")?;
             for item in &items {
                 upsert
                     .execute(item_params(item))
+                    .and_then(|_| text.execute(item_text_params(item)))
                     .map_err(|e| sqlite(&format!("saving item {}", item.barcode), e))?;
             }
             Ok(())
@@ -403,7 +415,9 @@ impl Circulation for SqliteStore {
                 concat!(
                     "SELECT ",
                     item_columns!(),
-                    " FROM items WHERE barcode IN rarray(?1) ORDER BY barcode"
+                    " FROM ",
+                    items_with_texts!(),
+                    " WHERE i.barcode IN rarray(?1) ORDER BY i.barcode"
                 ),
                 &barcodes,
                 rows::item,

@@ -41,12 +41,32 @@ pub(crate) fn patron(row: &Row<'_>) -> rusqlite::Result<Patron> {
 }
 
 /// The columns [`item`] reads, in order.
+/// An item's columns, from [`items_with_texts`].
 macro_rules! item_columns {
     () => {
-        "barcode, title, author, callnumber, itemtype, homebranch, holdingbranch, status, last_seen"
+        "i.barcode, t.title, t.author, t.callnumber, i.itemtype, i.homebranch, \
+         i.holdingbranch, i.status, i.last_seen"
     };
 }
 pub(crate) use item_columns;
+
+/// An item's columns from `items AS i` alone, without its catalogue text
+/// (`NULL`): what processing reads.
+macro_rules! item_circulation_columns {
+    () => {
+        "i.barcode, NULL, NULL, NULL, i.itemtype, i.homebranch, \
+         i.holdingbranch, i.status, i.last_seen"
+    };
+}
+pub(crate) use item_circulation_columns;
+
+/// Items (`i`) with their catalogue text (`t`).
+macro_rules! items_with_texts {
+    () => {
+        "items AS i JOIN item_texts AS t ON t.barcode = i.barcode"
+    };
+}
+pub(crate) use items_with_texts;
 
 pub(crate) fn item(row: &Row<'_>) -> rusqlite::Result<Item> {
     Ok(Item {

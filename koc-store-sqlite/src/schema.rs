@@ -20,14 +20,21 @@ struct Migration {
 }
 
 /// Every migration, oldest first. Append, never edit a shipped one.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "circulation data, pending queue and history",
-    sql: include_str!("migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "circulation data, pending queue and history",
+        sql: include_str!("migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "the catalogue text of items in a table of its own",
+        sql: include_str!("migrations/0002_item_texts.sql"),
+    },
+];
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The SQLite application id of a koc database (`PRAGMA application_id`):
 /// "KOC1" in ASCII, so that `file(1)` and other tools can tell.

@@ -217,3 +217,58 @@ async fn damaged_data_is_an_error_not_a_panic() {
         other => panic!("expected the damage to be reported, got {other:?}"),
     }
 }
+
+/// A database of schema version 1 (items with their catalogue text in the
+/// same row) opened by this code: its items, with their text, status, when
+/// they were last seen and where, are the same after the migration, and
+/// saving them writes both tables.
+#[tokio::test]
+async fn a_version_1_database_keeps_its_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = database(&dir);
+    {
+        let conn = raw(&path);
+        conn.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID};
+             CREATE TABLE koc_schema (version INTEGER PRIMARY KEY, description TEXT NOT NULL,
+                                      applied_at TEXT NOT NULL);
+             INSERT INTO koc_schema VALUES (1, 'circulation data', '2026-11-28 10:00:00');"
+        ))
+        .unwrap();
+        conn.execute_batch(include_str!("../src/migrations/0001_initial.sql"))
+            .unwrap();
+        // 2026-07-01 12:00 in microseconds since 1970.
+        conn.execute_batch(
+            "INSERT INTO items (barcode, title, itemtype, homebranch, holdingbranch, status,
+                                last_seen)
+             VALUES ('B1', 'Middlemarch', 'BK', 'CPL', 'FFL', 'lost', 1782907200000000),
+                    ('B2', 'Ulysses', NULL, NULL, NULL, 'available', NULL);",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+    let items = store
+        .items(&["B1".to_owned(), "B2".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 2);
+    let (lost, other) = (&items[0], &items[1]);
+    assert_eq!(lost.title.as_deref(), Some("Middlemarch"));
+    assert_eq!(lost.status, koc_core::ItemStatus::Lost);
+    assert_eq!(lost.holdingbranch.as_deref(), Some("FFL"));
+    assert_eq!(lost.homebranch.as_deref(), Some("CPL"));
+    assert_eq!(
+        lost.last_seen.map(|t| t.to_string()).as_deref(),
+        Some("2026-07-01 12:00:00")
+    );
+    assert_eq!(other.status, koc_core::ItemStatus::Available);
+    assert_eq!(other.last_seen, None);
+
+    // Saved again, the item is changed in both tables.
+    let mut found = lost.clone();
+    found.status = koc_core::ItemStatus::Available;
+    found.title = Some("Middlemarch (2nd ed.)".to_owned());
+    store.upsert_items(&[found.clone()]).await.unwrap();
+    assert_eq!(store.items(&["B1".to_owned()]).await.unwrap(), vec![found]);
+}

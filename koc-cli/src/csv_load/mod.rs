@@ -84,7 +84,8 @@ pub async fn load(store: &dyn Store, kind: LoadKind, path: &Path) -> Result<Load
             .await?;
         }
         LoadKind::Loans => {
-            let (keys, mut bad) = rows::check(path, loans::REQUIRED, loans::parse, loans::Key::from)?;
+            let (keys, mut bad) =
+                rows::check(path, loans::REQUIRED, loans::parse, loans::Key::from)?;
             bad.extend(loans::conflicts(&keys));
             bad.extend(
                 references::check(
@@ -183,14 +184,16 @@ async fn write_in_chunks<T>(
             chunk.push(row);
         }
         if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
-            write(&chunk).await.map_err(CliError::store(if written == 0 {
-                format!("{file}: nothing loaded")
-            } else {
-                format!(
-                    "{file}: the first {written} rows were written, the rest not \
+            write(&chunk)
+                .await
+                .map_err(CliError::store(if written == 0 {
+                    format!("{file}: nothing loaded")
+                } else {
+                    format!(
+                        "{file}: the first {written} rows were written, the rest not \
                      (loading the file again writes it whole)"
-                )
-            }))?;
+                    )
+                }))?;
             written += chunk.len();
             chunk.clear();
         }

@@ -76,6 +76,11 @@ impl PolicyError {
 ///
 /// [`RuleTable`](crate::RuleTable), built from the loan rules in the store,
 /// is the default.
+///
+/// The item it is given may lack its catalogue text (title, author, call
+/// number): a store need not load what processing does not read (see
+/// [`BatchState`](crate::BatchState)). Circulation rules go by the item's
+/// type and branches, the patron's category and branch, as Koha's do.
 pub trait LoanPolicy: Send + Sync {
     /// When a loan of `item` to `patron` made at `issued_at` is due.
     ///

@@ -36,7 +36,10 @@ impl BatchKeys {
 /// A store fills it with:
 /// - `patrons`: every patron whose card number or username is in
 ///   `keys.cards`, by card number;
-/// - `items`: every item whose barcode is in `keys.barcodes`;
+/// - `items`: every item whose barcode is in `keys.barcodes`; its
+///   catalogue text (`title`, `author`, `callnumber`) may be left out
+///   (`None`): processing never reads it, and a store that keeps it apart
+///   saves reading it (SQLite does);
 /// - `loans`: the open loan of each of those items, by barcode;
 /// - `debts`: for each patron loaded, their debits with something
 ///   outstanding, oldest first (`created_at`, then id);

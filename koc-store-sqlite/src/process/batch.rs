@@ -22,8 +22,8 @@ use crate::history::{now, record};
 use crate::insert::insert_many;
 use crate::list::List;
 use crate::rows::{
-    self, account_line_columns, hold_columns, item_columns, loan_columns, operation_columns,
-    patron_columns,
+    self, account_line_columns, hold_columns, item_circulation_columns, loan_columns,
+    operation_columns, patron_columns,
 };
 
 /// What every batch of a run shares.
@@ -210,10 +210,12 @@ pub(crate) const LOAD_DEBTS: &str = concat!(
      ORDER BY created_at, id"
 );
 
+// Without the catalogue text, which processing never reads (see
+// `BatchState`): one narrow row per item.
 pub(crate) const LOAD_ITEMS: &str = concat!(
     "SELECT ",
-    item_columns!(),
-    " FROM items WHERE barcode IN rarray(?1)"
+    item_circulation_columns!(),
+    " FROM items AS i WHERE i.barcode IN rarray(?1)"
 );
 
 pub(crate) const LOAD_LOANS: &str = concat!(
