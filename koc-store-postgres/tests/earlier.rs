@@ -8,12 +8,13 @@
 
 mod common;
 
+use koc_core::conformance::between::{
+    branch_run_with, earlier_elsewhere, earlier_warnings, on_another_thread,
+};
 use koc_core::conformance::fixtures::{
-    JANE, LEFT_HAND, MIDDLEMARCH, STAFF, checkin, for_branch, issue, library,
+    JANE, LEFT_HAND, MIDDLEMARCH, STAFF, checkin, issue, library,
 };
-use koc_core::{
-    OperationId, ProcessRun, ProcessedOperation, Processor, Queue, Warning, WarningCode,
-};
+use koc_core::{OperationId, ProcessRun, ProcessedOperation, Processor, Queue};
 use koc_store_postgres::{PostgresOptions, PostgresStore};
 
 /// Runs `work` on another store of the same schema, to completion, on a
@@ -22,59 +23,18 @@ use koc_store_postgres::{PostgresOptions, PostgresStore};
 fn meanwhile<F, Fut>(url: String, schema: String, work: F)
 where
     F: FnOnce(PostgresStore) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()>,
+    Fut: std::future::Future<Output = ()> + Send,
 {
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async move {
-                let other = PostgresOptions::new(url)
-                    .schema(schema)
-                    .max_connections(1)
-                    .connect()
-                    .await
-                    .unwrap();
-                work(other.clone()).await;
-                other.close().await;
-            })
-    })
-    .join()
-    .unwrap();
-}
-
-fn earlier_warnings(result: &ProcessedOperation) -> Vec<&Warning> {
-    result
-        .outcome
-        .warnings
-        .iter()
-        .filter(|w| w.code == WarningCode::EarlierPendingForItem)
-        .collect()
-}
-
-/// Processes the branch CPL in batches of one; after the first batch,
-/// `between` runs (on another thread, to completion).
-async fn branch_run_with(
-    store: &PostgresStore,
-    between: impl FnOnce() + Send,
-) -> Vec<ProcessedOperation> {
-    let mut results = Vec::new();
-    let mut between = Some(between);
-    let mut observer = |batch: &[ProcessedOperation]| {
-        results.extend_from_slice(batch);
-        if let Some(between) = between.take() {
-            between();
-        }
-    };
-    store
-        .process(
-            &ProcessRun::all(STAFF).branch("CPL").batch_size(1),
-            &mut observer,
-        )
-        .await
-        .unwrap();
-    results
+    on_another_thread(async move {
+        let other = PostgresOptions::new(url)
+            .schema(schema)
+            .max_connections(1)
+            .connect()
+            .await
+            .unwrap();
+        work(other.clone()).await;
+        other.close().await;
+    });
 }
 
 async fn library_store(tag: &str) -> Option<(String, PostgresStore)> {
@@ -99,12 +59,6 @@ async fn two_operations(store: &PostgresStore) {
         .unwrap();
 }
 
-/// A return of MIDDLEMARCH at FFL at 09:55: before the first batch of the
-/// run, outside it.
-fn earlier_elsewhere() -> koc_core::Operation {
-    for_branch(checkin("2026-07-22 09:55:00", MIDDLEMARCH), "FFL")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_earlier_operation_enqueued_by_another_connection_is_seen() {
     let Some((url, store)) = library_store("earlier_enq").await else {
@@ -120,7 +74,8 @@ async fn an_earlier_operation_enqueued_by_another_connection_is_seen() {
             *seen.lock().unwrap() = Some(report.added[0]);
         })
     })
-    .await;
+    .await
+    .unwrap();
     assert_eq!(results.len(), 2);
     assert!(earlier_warnings(&results[0]).is_empty());
     let warned = earlier_warnings(&results[1]);
@@ -151,7 +106,8 @@ async fn an_earlier_operation_processed_by_another_connection_is_forgotten() {
             assert_eq!(summary.processed, 1);
         })
     })
-    .await;
+    .await
+    .unwrap();
     assert_eq!(results.len(), 2);
     assert!(
         earlier_warnings(&results[1]).is_empty(),
@@ -168,7 +124,7 @@ async fn without_changes_a_run_reads_the_queue_once_and_still_warns() {
     };
     store.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
     two_operations(&store).await;
-    let results = branch_run_with(&store, || {}).await;
+    let results = branch_run_with(&store, || {}).await.unwrap();
     assert!(earlier_warnings(&results[0]).is_empty());
     assert_eq!(earlier_warnings(&results[1]).len(), 1);
     store.drop_schema().await.unwrap();

@@ -10,60 +10,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use koc_core::conformance::between::{
+    branch_run_with, earlier_elsewhere, earlier_warnings, on_another_thread,
+};
 use koc_core::conformance::fixtures::{
-    JANE, LEFT_HAND, MIDDLEMARCH, STAFF, checkin, for_branch, issue, library,
+    JANE, LEFT_HAND, MIDDLEMARCH, STAFF, checkin, issue, library,
 };
-use koc_core::{
-    OperationId, ProcessRun, ProcessedOperation, Processor, Queue, Warning, WarningCode,
-};
+use koc_core::{OperationId, ProcessRun, Processor, Queue};
 use koc_store_sqlite::SqliteStore;
-
-/// Runs `work` to completion on a runtime of its own, on another thread:
-/// from inside an observer, which cannot await.
-fn meanwhile<F: std::future::Future<Output = ()> + Send + 'static>(work: F) {
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(work)
-    })
-    .join()
-    .unwrap();
-}
-
-fn earlier_warnings(result: &ProcessedOperation) -> Vec<&Warning> {
-    result
-        .outcome
-        .warnings
-        .iter()
-        .filter(|w| w.code == WarningCode::EarlierPendingForItem)
-        .collect()
-}
-
-/// Processes the branch CPL in batches of one; `between` runs (on another
-/// thread, to completion) in the observer of the first batch.
-async fn branch_run_with(
-    store: &SqliteStore,
-    between: impl FnOnce() + Send,
-) -> Vec<ProcessedOperation> {
-    let mut results = Vec::new();
-    let mut between = Some(between);
-    let mut observer = |batch: &[ProcessedOperation]| {
-        results.extend_from_slice(batch);
-        if let Some(between) = between.take() {
-            between();
-        }
-    };
-    store
-        .process(
-            &ProcessRun::all(STAFF).branch("CPL").batch_size(1),
-            &mut observer,
-        )
-        .await
-        .unwrap();
-    results
-}
 
 async fn two_stores() -> (tempfile::TempDir, SqliteStore, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
@@ -90,12 +44,6 @@ async fn three_operations(store: &SqliteStore) {
         .unwrap();
 }
 
-/// A return of MIDDLEMARCH at FFL at 09:55: before the first batch of the
-/// run, outside it.
-fn earlier_elsewhere() -> koc_core::Operation {
-    for_branch(checkin("2026-07-22 09:55:00", MIDDLEMARCH), "FFL")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_earlier_operation_enqueued_by_another_process_is_seen() {
     let (_dir, store, other) = two_stores().await;
@@ -103,12 +51,13 @@ async fn an_earlier_operation_enqueued_by_another_process_is_seen() {
     let added = std::sync::Arc::new(std::sync::Mutex::new(None));
     let seen = added.clone();
     let results = branch_run_with(&store, move || {
-        meanwhile(async move {
+        on_another_thread(async move {
             let report = other.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
             *seen.lock().unwrap() = Some(report.added[0]);
         })
     })
-    .await;
+    .await
+    .unwrap();
     assert_eq!(results.len(), 3);
     assert!(earlier_warnings(&results[0]).is_empty());
     let warned = earlier_warnings(&results[2]);
@@ -123,11 +72,12 @@ async fn an_earlier_operation_enqueued_through_the_same_store_is_seen() {
     three_operations(&store).await;
     let same = store.clone();
     let results = branch_run_with(&store, move || {
-        meanwhile(async move {
+        on_another_thread(async move {
             same.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
         })
     })
-    .await;
+    .await
+    .unwrap();
     assert_eq!(earlier_warnings(&results[2]).len(), 1);
 }
 
@@ -141,7 +91,7 @@ async fn an_earlier_operation_processed_by_another_process_is_forgotten() {
         .added[0];
     three_operations(&store).await;
     let results = branch_run_with(&store, move || {
-        meanwhile(async move {
+        on_another_thread(async move {
             let summary = other
                 .process(&ProcessRun::ids(STAFF, vec![elsewhere]), &mut |_: &[_]| {})
                 .await
@@ -149,7 +99,8 @@ async fn an_earlier_operation_processed_by_another_process_is_forgotten() {
             assert_eq!(summary.processed, 1);
         })
     })
-    .await;
+    .await
+    .unwrap();
     assert_eq!(results.len(), 3);
     assert!(
         earlier_warnings(&results[2]).is_empty(),
@@ -163,7 +114,7 @@ async fn without_changes_a_run_reads_the_queue_once_and_still_warns() {
     let (_dir, store, _other) = two_stores().await;
     store.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
     three_operations(&store).await;
-    let results = branch_run_with(&store, || {}).await;
+    let results = branch_run_with(&store, || {}).await.unwrap();
     assert!(earlier_warnings(&results[0]).is_empty());
     assert!(earlier_warnings(&results[1]).is_empty());
     assert_eq!(earlier_warnings(&results[2]).len(), 1);

@@ -23,6 +23,7 @@
 //!
 //! Scenarios build on the sample library of [`fixtures`].
 
+pub mod between;
 mod circulation;
 mod control;
 pub mod fixtures;
