@@ -96,7 +96,9 @@
 //! operations also reads the queue up to the batch, once, for earlier
 //! operations it leaves behind), lets [`koc_core::Engine`] decide, writes the effects, moves the
 //! operations to history with their outcome, who processed them and when,
-//! and deletes them from the queue. It all commits, or none of it: a crash
+//! and deletes them from the queue. Items are loaded without their
+//! catalogue text, kept in a table of its own (schema 2), so that the row
+//! each operation reads and rewrites is narrow. It all commits, or none of it: a crash
 //! or a kill at any point leaves every operation either applied and in
 //! history, or untouched and pending. A [`koc_core::PolicyError`] or any
 //! failure rolls the batch in progress back; earlier batches stay
