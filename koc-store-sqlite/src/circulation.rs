@@ -53,8 +53,11 @@ pub(crate) const UPSERT_ITEM_TEXT: &str = "INSERT INTO item_texts (barcode, titl
      ON CONFLICT (barcode) DO UPDATE SET title = excluded.title, author = excluded.author,
          callnumber = excluded.callnumber";
 
-/// Adds or replaces the open loan of an item.
-pub(crate) const UPSERT_LOAN: &str = "INSERT INTO loans (barcode, cardnumber, issued_at, due_at, \
+/// Adds or replaces the open loan of an item. `OR FAIL`: see
+/// `process/batch.rs`; every caller is inside a transaction rolled back on
+/// error.
+pub(crate) const UPSERT_LOAN: &str =
+    "INSERT OR FAIL INTO loans (barcode, cardnumber, issued_at, due_at, \
      renewals, last_renewed_at, branch)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
      ON CONFLICT (barcode) DO UPDATE SET cardnumber = excluded.cardnumber,

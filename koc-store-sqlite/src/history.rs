@@ -51,10 +51,12 @@ pub(crate) fn record<'o>(
             failed: outcome.code.is_failure(),
         });
     }
+    // `OR FAIL`: the caller's transaction is rolled back on error (see
+    // `process/batch.rs`).
     insert_many(
         conn,
         "recording history",
-        "INSERT INTO history (operation, outcome, message, warnings, failed, processed_by, \
+        "INSERT OR FAIL INTO history (operation, outcome, message, warnings, failed, processed_by, \
          processed_at) VALUES ",
         "(?, ?, ?, ?, ?, ?1, ?2)",
         &[&by, &at],

@@ -6,6 +6,13 @@
 //! every write a cached prepared statement, so a batch of thousands of
 //! operations costs a handful of statements plus one execution per row
 //! written.
+//!
+//! The writes say `OR FAIL`: a constraint a write breaks (none should)
+//! fails the batch, whose transaction is then rolled back whole, so no
+//! statement needs to undo its own part first. With the default (`ABORT`)
+//! SQLite keeps a statement journal for that, a copy of every page before
+//! each statement changes it: about 3% of a run (1M operations, 22.8 s
+//! against 23.5 s, means of four interleaved runs).
 
 use koc_core::{
     BatchState, ConflictRule, Effects, Engine, Error, LoanPolicy, OperationId, PendingOperation,
@@ -232,7 +239,7 @@ pub(crate) const LOAD_HOLDS: &str = concat!(
 
 /// Writes what processing changes of an item, when it changed.
 pub(crate) const UPDATE_ITEM: &str =
-    "UPDATE items SET status = ?2, last_seen = ?3, holdingbranch = ?4 WHERE barcode = ?1
+    "UPDATE OR FAIL items SET status = ?2, last_seen = ?3, holdingbranch = ?4 WHERE barcode = ?1
      AND (status IS NOT ?2 OR last_seen IS NOT ?3 OR holdingbranch IS NOT ?4)";
 
 /// Removes the batch's operations from the queue; how many it removed.
@@ -389,7 +396,7 @@ fn apply(conn: &Connection, effects: &Effects) -> Result<()> {
             conn,
             what,
             concat!(
-                "INSERT INTO closed_loans (",
+                "INSERT OR FAIL INTO closed_loans (",
                 loan_columns!(),
                 ", returned_at) VALUES "
             ),
