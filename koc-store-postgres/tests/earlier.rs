@@ -9,12 +9,12 @@
 mod common;
 
 use koc_core::conformance::between::{
-    branch_run_with, earlier_elsewhere, earlier_warnings, on_another_thread,
+    branch_run, branch_run_with, earlier_elsewhere, earlier_warnings, on_another_thread, run_with,
 };
 use koc_core::conformance::fixtures::{
     JANE, LEFT_HAND, MIDDLEMARCH, STAFF, checkin, issue, library,
 };
-use koc_core::{OperationId, ProcessRun, ProcessedOperation, Processor, Queue};
+use koc_core::{OperationId, ProcessRun, Processor, Queue};
 use koc_store_postgres::{PostgresOptions, PostgresStore};
 
 /// Runs `work` on another store of the same schema, to completion, on a
@@ -137,28 +137,13 @@ async fn a_dry_run_sees_what_others_enqueue_between_its_batches() {
     };
     two_operations(&store).await;
     let schema = store.schema().to_owned();
-    let mut results = Vec::new();
-    let mut between = Some(move || {
+    let results = run_with(&store, &branch_run().dry_run(true), move || {
         meanwhile(url, schema, |other| async move {
             other.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
         })
-    });
-    let mut observer = |batch: &[ProcessedOperation]| {
-        results.extend_from_slice(batch);
-        if let Some(between) = between.take() {
-            between();
-        }
-    };
-    store
-        .process(
-            &ProcessRun::all(STAFF)
-                .branch("CPL")
-                .batch_size(1)
-                .dry_run(true),
-            &mut observer,
-        )
-        .await
-        .unwrap();
+    })
+    .await
+    .unwrap();
     assert_eq!(results.len(), 2);
     assert_eq!(earlier_warnings(&results[1]).len(), 1);
     store.drop_schema().await.unwrap();

@@ -19,15 +19,34 @@ pub fn earlier_warnings(result: &ProcessedOperation) -> Vec<&Warning> {
         .collect()
 }
 
-/// Processes the branch CPL in batches of one; `between` runs in the
-/// observer of the first batch (so, while the second is processed, and
-/// before the third starts). Returns every operation processed, in order.
+/// The run [`branch_run_with`] makes: the branch CPL in batches of one.
+pub fn branch_run() -> ProcessRun {
+    ProcessRun::all(STAFF).branch("CPL").batch_size(1)
+}
+
+/// Processes the branch CPL in batches of one ([`branch_run`]); `between`
+/// runs in the observer of the first batch (so, while the second is
+/// processed, and before the third starts). Returns every operation
+/// processed, in order.
 ///
 /// # Errors
 ///
 /// What the run returns.
 pub async fn branch_run_with<S: Processor + ?Sized>(
     store: &S,
+    between: impl FnOnce() + Send,
+) -> Result<Vec<ProcessedOperation>> {
+    run_with(store, &branch_run(), between).await
+}
+
+/// Makes `run`; `between` runs in the observer of the first batch.
+///
+/// # Errors
+///
+/// What the run returns.
+pub async fn run_with<S: Processor + ?Sized>(
+    store: &S,
+    run: &ProcessRun,
     between: impl FnOnce() + Send,
 ) -> Result<Vec<ProcessedOperation>> {
     let mut results = Vec::new();
@@ -38,12 +57,7 @@ pub async fn branch_run_with<S: Processor + ?Sized>(
             between();
         }
     };
-    store
-        .process(
-            &ProcessRun::all(STAFF).branch("CPL").batch_size(1),
-            &mut observer,
-        )
-        .await?;
+    store.process(run, &mut observer).await?;
     Ok(results)
 }
 
