@@ -24,42 +24,108 @@ pub(crate) fn insert_many<'r, T>(
     row: &'static str,
     shared: &[&'r dyn ToSql],
     rows: &'r [T],
-    mut values_of: impl FnMut(&'r T, &mut Vec<&'r dyn ToSql>),
+    values_of: impl FnMut(&'r T, &mut Vec<&'r dyn ToSql>),
 ) -> Result<()> {
-    let width = row.matches('?').count() - numbered(row);
-    let mut values: Vec<&dyn ToSql> = Vec::with_capacity(shared.len() + ROWS_PER_INSERT * width);
-    for chunk in rows.chunks(ROWS_PER_INSERT) {
-        values.clear();
-        values.extend_from_slice(shared);
-        for row in chunk {
-            values_of(row, &mut values);
-        }
-        let params = rusqlite::params_from_iter(values.iter());
-        // Full chunks share one cached statement (and its text); the last,
-        // shorter one is prepared for once.
-        if chunk.len() == ROWS_PER_INSERT {
-            FULL.with_borrow_mut(|texts| {
-                let key = (head.as_ptr() as usize, row.as_ptr() as usize, shared.len());
-                let sql = texts
-                    .entry(key)
-                    .or_insert_with(|| statement(head, row, shared.len(), ROWS_PER_INSERT));
-                conn.prepare_cached(sql)
-                    .and_then(|mut insert| insert.execute(params))
-            })
-        } else {
-            conn.prepare(&statement(head, row, shared.len(), chunk.len()))
-                .and_then(|mut insert| insert.execute(params))
-        }
-        .context(what)?;
-    }
+    let statement = Insert {
+        head,
+        row,
+        tail: "",
+    };
+    statement.run(conn, what, shared, rows, values_of, false)?;
     Ok(())
+}
+
+/// Inserts `rows` as [`insert_many`] does, with `tail` after the rows: an
+/// `ON CONFLICT ... DO NOTHING` clause. Stops at the first statement that
+/// wrote fewer rows than it was given (the clause skipped some); whether
+/// every row was written. The rows written before are left for the caller
+/// to keep or remove.
+pub(crate) fn insert_unless_one_conflicts<'r, T>(
+    conn: &Connection,
+    what: &str,
+    (head, row, tail): (&'static str, &'static str, &'static str),
+    shared: &[&'r dyn ToSql],
+    rows: &'r [T],
+    values_of: impl FnMut(&'r T, &mut Vec<&'r dyn ToSql>),
+) -> Result<bool> {
+    Insert { head, row, tail }.run(conn, what, shared, rows, values_of, true)
+}
+
+/// A many-row `INSERT`: `head`, then the rows, each as `row`, then `tail`.
+struct Insert {
+    head: &'static str,
+    row: &'static str,
+    tail: &'static str,
+}
+
+impl Insert {
+    /// Whether every row was written; with `stop_short`, stops at the
+    /// first statement that wrote fewer rows than it was given.
+    fn run<'r, T>(
+        &self,
+        conn: &Connection,
+        what: &str,
+        shared: &[&'r dyn ToSql],
+        rows: &'r [T],
+        mut values_of: impl FnMut(&'r T, &mut Vec<&'r dyn ToSql>),
+        stop_short: bool,
+    ) -> Result<bool> {
+        let width = self.row.matches('?').count() - numbered(self.row);
+        let mut values: Vec<&dyn ToSql> =
+            Vec::with_capacity(shared.len() + ROWS_PER_INSERT * width);
+        let mut every_row = true;
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            values.clear();
+            values.extend_from_slice(shared);
+            for row in chunk {
+                values_of(row, &mut values);
+            }
+            let params = rusqlite::params_from_iter(values.iter());
+            // Full chunks share one cached statement (and its text); the
+            // last, shorter one is prepared for once.
+            let written = if chunk.len() == ROWS_PER_INSERT {
+                FULL.with_borrow_mut(|texts| {
+                    let key = (
+                        self.head.as_ptr() as usize,
+                        self.row.as_ptr() as usize,
+                        self.tail.as_ptr() as usize,
+                        shared.len(),
+                    );
+                    let sql = texts
+                        .entry(key)
+                        .or_insert_with(|| self.text(shared.len(), ROWS_PER_INSERT));
+                    conn.prepare_cached(sql)
+                        .and_then(|mut insert| insert.execute(params))
+                })
+            } else {
+                conn.prepare(&self.text(shared.len(), chunk.len()))
+                    .and_then(|mut insert| insert.execute(params))
+            }
+            .context(what)?;
+            if written < chunk.len() {
+                every_row = false;
+                if stop_short {
+                    break;
+                }
+            }
+        }
+        Ok(every_row)
+    }
+
+    /// The statement for `rows` rows, each bare `?` numbered after the
+    /// `shared` parameters and the rows before.
+    fn text(&self, shared: usize, rows: usize) -> String {
+        let mut sql = statement(self.head, self.row, shared, rows);
+        sql.push_str(self.tail);
+        sql
+    }
 }
 
 thread_local! {
     /// The text of each full statement, by the addresses of its `head` and
-    /// `row` (string constants) and its number of shared values: building
-    /// it costs more than a row.
-    static FULL: RefCell<HashMap<(usize, usize, usize), String>> = RefCell::new(HashMap::new());
+    /// `row` and `tail` (string constants) and its number of shared values:
+    /// building it costs more than a row.
+    static FULL: RefCell<HashMap<(usize, usize, usize, usize), String>> = RefCell::new(HashMap::new());
 }
 
 /// How many `?N` parameters `row` has.

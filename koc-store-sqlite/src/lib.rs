@@ -140,7 +140,12 @@
 //! Every operation enqueued is kept in a table of operations (never
 //! deleted; its fingerprint is unique there, which is how a second upload
 //! of the same operation is recognised, pending or processed); the queue
-//! and the history refer to it. Enqueuing writes many rows per statement.
+//! and the history refer to it. Enqueuing writes many rows per statement,
+//! and expects the operations to be new: the unique index is then the only
+//! lookup of each fingerprint. When it refuses one, the rows written so far
+//! by the call are removed and the call looks its fingerprints up first,
+//! which it also does at once when the first operation is known (a file
+//! uploaded again).
 //!
 //! The desk search ([`search_patrons`](koc_core::Circulation::search_patrons))
 //! keeps a table of the folded words of every patron's names, so each word

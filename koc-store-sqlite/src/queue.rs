@@ -17,7 +17,7 @@ use crate::SqliteStore;
 use crate::codec::{Cash, Day, Time};
 use crate::error::{Context, damaged};
 use crate::history::{now, record};
-use crate::insert::insert_many;
+use crate::insert::{insert_many, insert_unless_one_conflicts};
 use crate::list::List;
 use crate::query::Query;
 use crate::rows::{self, due_parts, operation_columns, operation_fields, source_parts};
@@ -46,33 +46,92 @@ fn enqueue(
             UploadId(conn.last_insert_rowid())
         }
     };
-    let mut report = EnqueueReport {
-        upload,
-        ..EnqueueReport::default()
-    };
     let fingerprints: Vec<String> = operations
         .iter()
         .map(|op| op.fingerprint().into_string())
         .collect();
-    let known = known_fingerprints(conn, &fingerprints)?;
-
-    let mut last_id: i64 = conn
+    let last_id: i64 = conn
         .prepare_cached("SELECT coalesce(max(id), 0) FROM operations")
         .and_then(|mut select| select.query_row([], |row| row.get(0)))
         .context("reading the last operation id")?;
+
+    // Most operations are new: written at once, each fingerprint is looked
+    // up only by the unique index that refuses it. When one is known, what
+    // was written is taken back, and the known ones are looked up first; so
+    // they are at once when the first operation is known (a file uploaded
+    // again).
+    let mut report = EnqueueReport {
+        upload,
+        ..EnqueueReport::default()
+    };
+    let new = report.sort_out_duplicates(operations, &fingerprints, |_| None);
+    if let Some(&first) = new.first()
+        && !is_known(conn, &fingerprints[first])?
+    {
+        let rows = new_rows(last_id, &new, &fingerprints, operations);
+        if write_operations(conn, upload, enqueued_at, &rows, Unless::OneIsKnown)? {
+            return queued(conn, upload, &rows, report);
+        }
+        conn.prepare_cached("DELETE FROM operations WHERE id > ?1")
+            .and_then(|mut delete| delete.execute([last_id]))
+            .context("enqueuing operations")?;
+    }
+    let known = known_fingerprints(conn, &fingerprints)?;
+    let mut report = EnqueueReport {
+        upload,
+        ..EnqueueReport::default()
+    };
     let new = report.sort_out_duplicates(operations, &fingerprints, |fingerprint| {
         known.get(fingerprint).copied()
     });
-    let mut rows = Vec::with_capacity(new.len());
-    for index in new {
-        last_id += 1;
-        rows.push(NewRow::new(
-            last_id,
-            &fingerprints[index],
-            &operations[index],
-        ));
-        report.added.push(OperationId(last_id));
-    }
+    let rows = new_rows(last_id, &new, &fingerprints, operations);
+    write_operations(conn, upload, enqueued_at, &rows, Unless::Never)?;
+    queued(conn, upload, &rows, report)
+}
+
+/// Whether an operation with this fingerprint was ever enqueued.
+fn is_known(conn: &Connection, fingerprint: &str) -> Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM operations WHERE fingerprint = ?1)")
+        .and_then(|mut select| select.query_row([fingerprint], |row| row.get(0)))
+        .context("checking for duplicates")
+}
+
+/// The rows of the operations at `new`, numbered after `last_id`.
+fn new_rows<'a>(
+    last_id: i64,
+    new: &[usize],
+    fingerprints: &'a [String],
+    operations: &'a [Operation],
+) -> Vec<NewRow<'a>> {
+    (last_id + 1..)
+        .zip(new)
+        .map(|(id, &index)| NewRow::new(id, &fingerprints[index], &operations[index]))
+        .collect()
+}
+
+/// When [`write_operations`] stops short.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Unless {
+    /// When an operation's fingerprint is already stored: it is not
+    /// written, nor any row after its statement's.
+    OneIsKnown,
+    /// Never: a known fingerprint is an error.
+    Never,
+}
+
+/// Writes `rows` to `operations`; whether all of them were written.
+fn write_operations(
+    conn: &Connection,
+    upload: UploadId,
+    enqueued_at: Time,
+    rows: &[NewRow<'_>],
+    unless: Unless,
+) -> Result<bool> {
+    let what = "enqueuing operations";
+    let tail = match unless {
+        Unless::OneIsKnown => " ON CONFLICT (fingerprint) DO NOTHING",
+        Unless::Never => "",
+    };
     // Operations read from one file (most of them) share who, where and
     // which file: then those are bound once per statement, not per row.
     let first = rows.first();
@@ -80,11 +139,10 @@ fn enqueue(
     match first {
         Some(first) if uniform => {
             let op = first.operation;
-            insert_many(
+            insert_unless_one_conflicts(
                 conn,
-                "enqueuing operations",
-                INSERT_OPERATIONS,
-                OPERATION_ROW_SAME_ORIGIN,
+                what,
+                (INSERT_OPERATIONS, OPERATION_ROW_SAME_ORIGIN, tail),
                 &[
                     &upload.0,
                     &enqueued_at,
@@ -94,25 +152,37 @@ fn enqueue(
                     &first.source_kind,
                     &first.source_text,
                 ],
-                &rows,
+                rows,
                 |row, values| row.operation_values(values, false),
-            )?;
+            )
         }
-        _ => insert_many(
+        _ => insert_unless_one_conflicts(
             conn,
-            "enqueuing operations",
-            INSERT_OPERATIONS,
-            OPERATION_ROW,
+            what,
+            (INSERT_OPERATIONS, OPERATION_ROW, tail),
             &[&upload.0, &enqueued_at],
-            &rows,
+            rows,
             |row, values| row.operation_values(values, true),
-        )?,
+        ),
     }
+}
+
+/// Records the upload's range of the operations written (`rows`) and puts
+/// them in the queue; the report, with their ids added.
+fn queued(
+    conn: &Connection,
+    upload: UploadId,
+    rows: &[NewRow<'_>],
+    mut report: EnqueueReport,
+) -> Result<EnqueueReport> {
+    report.added = rows.iter().map(|row| OperationId(row.id)).collect();
     if let (Some(first), Some(last)) = (rows.first(), rows.last()) {
         conn.prepare_cached("INSERT INTO upload_ranges (upload, first, last) VALUES (?1, ?2, ?3)")
             .and_then(|mut insert| insert.execute((upload.0, first.id, last.id)))
             .context("recording the upload's operations")?;
     }
+    let first = rows.first();
+    let uniform = first.is_some_and(|first| rows.iter().all(|row| row.same_origin(first)));
     match first {
         Some(first) if uniform => insert_many(
             conn,
@@ -120,7 +190,7 @@ fn enqueue(
             INSERT_PENDING,
             "(?, ?, ?1)",
             &[&first.operation.branch],
-            &rows,
+            rows,
             |row, values| values.extend([&row.time as &dyn ToSql, &row.id]),
         )?,
         _ => insert_many(
@@ -129,7 +199,7 @@ fn enqueue(
             INSERT_PENDING,
             "(?, ?, ?)",
             &[],
-            &rows,
+            rows,
             |row, values| {
                 values.extend([&row.time as &dyn ToSql, &row.id, &row.operation.branch]);
             },

@@ -82,6 +82,57 @@ pub async fn duplicates_are_not_queued<S: Store + ?Sized>(store: &S) -> Result<(
     Ok(())
 }
 
+/// In a long batch of new operations, known ones (pending, processed, or
+/// both known and repeated) are found wherever they are: only the new ones
+/// are added, with consecutive ids, and each known one is reported with
+/// what it repeats.
+pub async fn known_operations_among_new_ones<S: Store + ?Sized>(store: &S) -> Result<()> {
+    library(store).await?;
+    let at = |n: usize| format!("2026-07-22 10:{:02}:{:02}", n / 60, n % 60);
+    let processed = checkin(&at(5), LEFT_HAND);
+    let pending = checkin(&at(300), MIDDLEMARCH);
+    let first = store
+        .enqueue(None, std::slice::from_ref(&processed))
+        .await?;
+    process_all(store).await?;
+    let second = store.enqueue(None, std::slice::from_ref(&pending)).await?;
+    let (processed_id, pending_id) = (first.added[0], second.added[0]);
+
+    // Past the first few hundred rows, which a store may write at once.
+    let new: Vec<_> = (0..300).map(|n| checkin(&at(1000 + n), SAMURAI)).collect();
+    let mut batch = new.clone();
+    batch.insert(200, pending.clone());
+    batch.insert(250, processed);
+    batch.push(pending);
+    let report = store.enqueue(None, &batch).await?;
+
+    let of: Vec<_> = report.duplicates.iter().map(|d| (d.index, d.of)).collect();
+    assert_eq!(
+        of,
+        [
+            (200, DuplicateOf::Pending(pending_id)),
+            (250, DuplicateOf::History(processed_id)),
+            (302, DuplicateOf::Pending(pending_id)),
+        ]
+    );
+    assert_eq!(report.added.len(), new.len());
+    assert!(report.added[0] > pending_id);
+    assert!(
+        report.added.windows(2).all(|w| w[1].0 == w[0].0 + 1),
+        "ids not consecutive: {:?}",
+        report.added
+    );
+    for (id, operation) in report.added.iter().zip(&new) {
+        let queued = store.pending_operation(*id).await?;
+        assert_eq!(queued.map(|p| p.operation).as_ref(), Some(operation));
+    }
+    assert_eq!(
+        store.count_pending(&PendingFilter::all()).await?,
+        new.len() as u64 + 1
+    );
+    Ok(())
+}
+
 /// Uploads are processed together in time order, then enqueue order,
 /// whatever order they came in.
 pub async fn uploads_interleave_in_time_order<S: Store + ?Sized>(store: &S) -> Result<()> {
