@@ -40,7 +40,7 @@ pub(crate) fn insert_many<'r, T>(
 /// wrote fewer rows than it was given (the clause skipped some); whether
 /// every row was written. The rows written before are left for the caller
 /// to keep or remove.
-pub(crate) fn insert_unless_one_conflicts<'r, T>(
+pub(crate) fn insert_while_all_written<'r, T>(
     conn: &Connection,
     what: &str,
     (head, row, tail): (&'static str, &'static str, &'static str),

@@ -17,7 +17,7 @@ use crate::SqliteStore;
 use crate::codec::{Cash, Day, Time};
 use crate::error::{Context, damaged};
 use crate::history::{now, record};
-use crate::insert::{insert_many, insert_unless_one_conflicts};
+use crate::insert::{insert_many, insert_while_all_written};
 use crate::list::List;
 use crate::query::Query;
 use crate::rows::{self, due_parts, operation_columns, operation_fields, source_parts};
@@ -57,9 +57,9 @@ fn enqueue(
 
     // Most operations are new: written at once, each fingerprint is looked
     // up only by the unique index that refuses it. When one is known, what
-    // was written is taken back, and the known ones are looked up first; so
-    // they are at once when the first operation is known (a file uploaded
-    // again).
+    // was written is taken back and the fingerprints are looked up first,
+    // as they are at once when the first operation is known (a file
+    // uploaded again).
     let mut report = EnqueueReport {
         upload,
         ..EnqueueReport::default()
@@ -69,8 +69,9 @@ fn enqueue(
         && !is_known(conn, &fingerprints[first])?
     {
         let rows = new_rows(last_id, &new, &fingerprints, operations);
-        if write_operations(conn, upload, enqueued_at, &rows, Unless::OneIsKnown)? {
-            return queued(conn, upload, &rows, report);
+        let origin = shared_origin(&rows);
+        if write_operations(conn, upload, enqueued_at, &rows, origin, Unless::OneIsKnown)? {
+            return queued(conn, upload, &rows, origin, report);
         }
         conn.prepare_cached("DELETE FROM operations WHERE id > ?1")
             .and_then(|mut delete| delete.execute([last_id]))
@@ -85,8 +86,9 @@ fn enqueue(
         known.get(fingerprint).copied()
     });
     let rows = new_rows(last_id, &new, &fingerprints, operations);
-    write_operations(conn, upload, enqueued_at, &rows, Unless::Never)?;
-    queued(conn, upload, &rows, report)
+    let origin = shared_origin(&rows);
+    write_operations(conn, upload, enqueued_at, &rows, origin, Unless::Never)?;
+    queued(conn, upload, &rows, origin, report)
 }
 
 /// Whether an operation with this fingerprint was ever enqueued.
@@ -109,6 +111,16 @@ fn new_rows<'a>(
         .collect()
 }
 
+/// The first of `rows` when all of them have its user, branch, workstation
+/// and source (but the line): operations read from one file, most of them.
+/// Those values are then bound once per statement, not once per row.
+fn shared_origin<'r, 'a>(rows: &'r [NewRow<'a>]) -> Option<&'r NewRow<'a>> {
+    let first = rows.first()?;
+    rows.iter()
+        .all(|row| row.same_origin(first))
+        .then_some(first)
+}
+
 /// When [`write_operations`] stops short.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Unless {
@@ -120,11 +132,13 @@ enum Unless {
 }
 
 /// Writes `rows` to `operations`; whether all of them were written.
+/// `origin`: their [`shared_origin`].
 fn write_operations(
     conn: &Connection,
     upload: UploadId,
     enqueued_at: Time,
     rows: &[NewRow<'_>],
+    origin: Option<&NewRow<'_>>,
     unless: Unless,
 ) -> Result<bool> {
     let what = "enqueuing operations";
@@ -132,14 +146,10 @@ fn write_operations(
         Unless::OneIsKnown => " ON CONFLICT (fingerprint) DO NOTHING",
         Unless::Never => "",
     };
-    // Operations read from one file (most of them) share who, where and
-    // which file: then those are bound once per statement, not per row.
-    let first = rows.first();
-    let uniform = first.is_some_and(|first| rows.iter().all(|row| row.same_origin(first)));
-    match first {
-        Some(first) if uniform => {
+    match origin {
+        Some(first) => {
             let op = first.operation;
-            insert_unless_one_conflicts(
+            insert_while_all_written(
                 conn,
                 what,
                 (INSERT_OPERATIONS, OPERATION_ROW_SAME_ORIGIN, tail),
@@ -156,7 +166,7 @@ fn write_operations(
                 |row, values| row.operation_values(values, false),
             )
         }
-        _ => insert_unless_one_conflicts(
+        _ => insert_while_all_written(
             conn,
             what,
             (INSERT_OPERATIONS, OPERATION_ROW, tail),
@@ -167,12 +177,14 @@ fn write_operations(
     }
 }
 
-/// Records the upload's range of the operations written (`rows`) and puts
-/// them in the queue; the report, with their ids added.
+/// Records the upload's range of the operations written (`rows`, of
+/// [`shared_origin`] `origin`) and puts them in the queue; the report,
+/// with their ids added.
 fn queued(
     conn: &Connection,
     upload: UploadId,
     rows: &[NewRow<'_>],
+    origin: Option<&NewRow<'_>>,
     mut report: EnqueueReport,
 ) -> Result<EnqueueReport> {
     report.added = rows.iter().map(|row| OperationId(row.id)).collect();
@@ -181,10 +193,8 @@ fn queued(
             .and_then(|mut insert| insert.execute((upload.0, first.id, last.id)))
             .context("recording the upload's operations")?;
     }
-    let first = rows.first();
-    let uniform = first.is_some_and(|first| rows.iter().all(|row| row.same_origin(first)));
-    match first {
-        Some(first) if uniform => insert_many(
+    match origin {
+        Some(first) => insert_many(
             conn,
             "enqueuing operations",
             INSERT_PENDING,
