@@ -98,8 +98,9 @@ pub async fn known_operations_among_new_ones<S: Store + ?Sized>(store: &S) -> Re
     let second = store.enqueue(None, std::slice::from_ref(&pending)).await?;
     let (processed_id, pending_id) = (first.added[0], second.added[0]);
 
-    // Past the first few hundred rows, which a store may write at once.
-    let new: Vec<_> = (0..300).map(|n| checkin(&at(1000 + n), SAMURAI)).collect();
+    // Long enough for the ways a store writes a long batch (many rows per
+    // statement, `COPY`), with known ones past the first rows it writes.
+    let new: Vec<_> = (0..1100).map(|n| checkin(&at(1000 + n), SAMURAI)).collect();
     let mut batch = new.clone();
     batch.insert(200, pending.clone());
     batch.insert(250, processed);
@@ -112,7 +113,7 @@ pub async fn known_operations_among_new_ones<S: Store + ?Sized>(store: &S) -> Re
         [
             (200, DuplicateOf::Pending(pending_id)),
             (250, DuplicateOf::History(processed_id)),
-            (302, DuplicateOf::Pending(pending_id)),
+            (1102, DuplicateOf::Pending(pending_id)),
         ]
     );
     assert_eq!(report.added.len(), new.len());
