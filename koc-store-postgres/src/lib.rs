@@ -70,6 +70,18 @@
 //! holding other tables is not touched
 //! ([`Error::NotKocDatabase`](koc_core::Error::NotKocDatabase)).
 //!
+//! # Enqueuing
+//!
+//! An enqueue is one transaction under the schema's enqueue lock. Every
+//! operation's fingerprint is unique (the same operation uploaded twice is
+//! recognised, pending or processed). Operations later than the greatest
+//! fingerprint known cannot be known and are written at once. The others (a
+//! desk's file covering hours another desk's already did) are written
+//! expecting them to be new too, in a savepoint, so that the unique index
+//! is the only lookup; a known one rolls the savepoint back and the call
+//! looks the batch up first, as it does at once when its first operation is
+//! known (a file uploaded again). Large batches go by `COPY`.
+//!
 //! # Processing
 //!
 //! Each batch of [`ProcessRun::batch_size`](koc_core::ProcessRun) operations

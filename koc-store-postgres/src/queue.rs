@@ -9,8 +9,9 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use koc_core::{
-    DeleteReport, DuplicateOf, EnqueueReport, Operation, OperationId, OutcomeCode, PendingFilter,
-    PendingOperation, Queue, RequeueRefusal, RequeueReport, Result, UploadId,
+    ConstraintKind, DeleteReport, DuplicateOf, EnqueueReport, Error, Operation, OperationId,
+    OutcomeCode, PendingFilter, PendingOperation, Queue, RequeueRefusal, RequeueReport, Result,
+    UploadId,
 };
 use sqlx::{PgConnection, Row};
 
@@ -220,6 +221,75 @@ macro_rules! pending_of_ids {
 }
 pub(crate) use pending_of_ids;
 
+/// The unique index on operations' fingerprints, as an error names it.
+const FINGERPRINT_KEY: &str = "operations_fingerprint_key";
+
+/// Whether an operation with this fingerprint was ever enqueued.
+async fn is_known(conn: &mut PgConnection, fingerprint: &str) -> Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM operations WHERE fingerprint = $1)")
+        .bind(fingerprint)
+        .fetch_one(conn)
+        .await
+        .doing("looking for operations already known")
+}
+
+/// The operations at `indexes`, with their fingerprints.
+fn with_fingerprints<'a>(
+    indexes: &[usize],
+    operations: &'a [Operation],
+    fingerprints: &'a [String],
+) -> Vec<(&'a Operation, &'a str)> {
+    indexes
+        .iter()
+        .map(|&index| (&operations[index], fingerprints[index].as_str()))
+        .collect()
+}
+
+/// Adds `new` to the operations and the queue, numbered in the order
+/// given; their ids.
+async fn write_new(
+    conn: &mut PgConnection,
+    new: &[(&Operation, &str)],
+    upload: UploadId,
+    enqueued_at: NaiveDateTime,
+) -> Result<Vec<OperationId>> {
+    // One range of ids for the call: only enqueue takes ids, and it holds
+    // the enqueue lock. Ids grow in the order given.
+    let count = i64::try_from(new.len()).unwrap_or(i64::MAX);
+    let last: i64 =
+        sqlx::query_scalar("SELECT setval('operation_ids', nextval('operation_ids') + $1 - 1)")
+            .bind(count)
+            .fetch_one(&mut *conn)
+            .await
+            .doing("numbering operations")?;
+    let first = last - count + 1;
+    if new.len() >= COPY_FROM {
+        let mut rows = CopyRows::new(20, new.len() * 256);
+        for (id, (operation, fingerprint)) in (first..).zip(new) {
+            copy_operation(&mut rows, id, upload, enqueued_at, fingerprint, operation)?;
+        }
+        rows.send(conn, OPERATION_COPY, "adding operations to the queue")
+            .await?;
+        sqlx::query(
+            "INSERT INTO pending (time, time_ns, id, branch, barcode, upload_id) \
+             SELECT time, time_ns, id, branch, barcode, upload_id FROM operations \
+             WHERE id BETWEEN $1 AND $2",
+        )
+        .bind(first)
+        .bind(last)
+        .execute(&mut *conn)
+        .await
+        .doing("adding operations to the queue")?;
+    } else {
+        let mut columns = NewOperations::default();
+        for (operation, fingerprint) in new {
+            columns.push(operation, fingerprint)?;
+        }
+        columns.insert(conn, first, upload, enqueued_at).await?;
+    }
+    Ok((first..=last).map(OperationId).collect())
+}
+
 impl PostgresStore {
     async fn enqueue_in(
         &self,
@@ -267,56 +337,63 @@ impl PostgresStore {
                 .collect(),
             None => Vec::new(),
         };
+        // Operations that may be known (their times overlap the queue's:
+        // another desk's file of the same hours) are written expecting them
+        // to be new, in a savepoint: the unique index is then the only
+        // lookup of each fingerprint. A known one rolls the savepoint back
+        // (its ids stay taken: a gap), and the fingerprints are looked up
+        // first, as they are at once when the first operation is known (a
+        // file uploaded again).
+        if !keys.is_empty() {
+            let new = report.sort_out_duplicates(operations, &fingerprints, |_| None);
+            if let Some(&first) = new.first()
+                && !is_known(conn, &fingerprints[first]).await?
+            {
+                let new = with_fingerprints(&new, operations, &fingerprints);
+                sqlx::query("SAVEPOINT koc_enqueue")
+                    .execute(&mut *conn)
+                    .await
+                    .doing("adding operations to the queue")?;
+                match write_new(conn, &new, upload, enqueued_at).await {
+                    Ok(added) => {
+                        sqlx::query("RELEASE SAVEPOINT koc_enqueue")
+                            .execute(&mut *conn)
+                            .await
+                            .doing("adding operations to the queue")?;
+                        report.added = added;
+                        earlier::count_change(conn, false).await?;
+                        return Ok(report);
+                    }
+                    Err(Error::Constraint {
+                        kind: ConstraintKind::Unique,
+                        detail,
+                    }) if detail.contains(FINGERPRINT_KEY) => {
+                        sqlx::query("ROLLBACK TO SAVEPOINT koc_enqueue")
+                            .execute(&mut *conn)
+                            .await
+                            .doing("adding operations to the queue")?;
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+            report = EnqueueReport {
+                upload,
+                ..EnqueueReport::default()
+            };
+        }
         let known = if keys.is_empty() {
             HashMap::new()
         } else {
             known(conn, &keys).await?
         };
-        let new: Vec<(&Operation, &str)> = report
-            .sort_out_duplicates(operations, &fingerprints, |fingerprint| {
-                known.get(fingerprint).copied()
-            })
-            .into_iter()
-            .map(|index| (&operations[index], fingerprints[index].as_str()))
-            .collect();
+        let new = report.sort_out_duplicates(operations, &fingerprints, |fingerprint| {
+            known.get(fingerprint).copied()
+        });
+        let new = with_fingerprints(&new, operations, &fingerprints);
         if new.is_empty() {
             return Ok(report);
         }
-        // One range of ids for the call: only enqueue takes ids, and it
-        // holds the enqueue lock. Ids grow in the order given.
-        let count = i64::try_from(new.len()).unwrap_or(i64::MAX);
-        let last: i64 =
-            sqlx::query_scalar("SELECT setval('operation_ids', nextval('operation_ids') + $1 - 1)")
-                .bind(count)
-                .fetch_one(&mut *conn)
-                .await
-                .doing("numbering operations")?;
-        let first = last - count + 1;
-        if new.len() >= COPY_FROM {
-            let mut rows = CopyRows::new(20, new.len() * 256);
-            for (id, (operation, fingerprint)) in (first..).zip(&new) {
-                copy_operation(&mut rows, id, upload, enqueued_at, fingerprint, operation)?;
-            }
-            rows.send(conn, OPERATION_COPY, "adding operations to the queue")
-                .await?;
-            sqlx::query(
-                "INSERT INTO pending (time, time_ns, id, branch, barcode, upload_id) \
-                 SELECT time, time_ns, id, branch, barcode, upload_id FROM operations \
-                 WHERE id BETWEEN $1 AND $2",
-            )
-            .bind(first)
-            .bind(last)
-            .execute(&mut *conn)
-            .await
-            .doing("adding operations to the queue")?;
-        } else {
-            let mut columns = NewOperations::default();
-            for (operation, fingerprint) in &new {
-                columns.push(operation, fingerprint)?;
-            }
-            columns.insert(conn, first, upload, enqueued_at).await?;
-        }
-        report.added = (first..=last).map(OperationId).collect();
+        report.added = write_new(conn, &new, upload, enqueued_at).await?;
         earlier::count_change(conn, false).await?;
         Ok(report)
     }
