@@ -1,7 +1,5 @@
 //! The circulation data: upserts, lookups and the desk search.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use koc_core::{
     AccountLine, Circulation, ClosedLoan, ConstraintKind, Error, Hold, HoldFilter, Item, Loan,
@@ -171,13 +169,7 @@ fn upsert_debts(conn: &Connection, debts: &[NewDebt]) -> Result<usize> {
              created_at) VALUES (?1, 'debit', ?2, ?2, ?3, coalesce(?4, ?5))",
         )
         .context("saving debts")?;
-    // Of each debt: how many are recorded before the call, how many the
-    // call has given so far.
-    let mut counts: HashMap<&NewDebt, (i64, i64)> = HashMap::new();
-    for debt in debts {
-        if counts.contains_key(debt) {
-            continue;
-        }
+    let to_add = NewDebt::not_recorded(debts, |debt| {
         let known: bool = patron_known
             .query_row([&debt.cardnumber], |row| row.get(0))
             .context("saving debts")?;
@@ -196,23 +188,16 @@ fn upsert_debts(conn: &Connection, debts: &[NewDebt]) -> Result<usize> {
         let count: i64 = recorded
             .query_row(values(debt), |row| row.get(0))
             .context("saving debts")?;
-        counts.insert(debt, (count, 0));
-    }
+        Ok(usize::try_from(count).unwrap_or(0))
+    })?;
     let now = Time(crate::history::now());
-    let mut added = 0;
-    for debt in debts {
-        let Some((recorded, given)) = counts.get_mut(debt) else {
-            continue;
-        };
-        *given += 1;
-        if *given > *recorded {
-            let (cardnumber, amount, description, created_at) = values(debt);
-            insert
-                .execute((cardnumber, amount, description, created_at, now))
-                .map_err(|e| sqlite(&format!("saving a debt of {}", debt.cardnumber), e))?;
-            added += 1;
-        }
+    for debt in &to_add {
+        let (cardnumber, amount, description, created_at) = values(debt);
+        insert
+            .execute((cardnumber, amount, description, created_at, now))
+            .map_err(|e| sqlite(&format!("saving a debt of {}", debt.cardnumber), e))?;
     }
+    let added = to_add.len();
     Ok(added)
 }
 

@@ -85,16 +85,7 @@ pub fn read<T>(
     required: &[&str],
     parse: impl Fn(&Row<'_>) -> Result<T, String>,
 ) -> Result<(Parsed<T>, Bad), CliError> {
-    let mut reader = RowReader::open(path, required)?;
-    let mut rows = Vec::new();
-    let mut bad = Vec::new();
-    while let Some((line, parsed)) = reader.next(&parse)? {
-        match parsed {
-            Ok(value) => rows.push((line, value)),
-            Err(message) => bad.push((line, message)),
-        }
-    }
-    Ok((rows, bad))
+    check(path, required, parse, |row| row)
 }
 
 /// Reads `path` as [`read`] does, keeping of each good row only its `key`:

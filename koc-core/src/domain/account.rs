@@ -1,3 +1,6 @@
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
@@ -54,6 +57,51 @@ pub struct NewDebt {
     /// when an equal debt (same patron, amount and description) is,
     /// whatever its time.
     pub created_at: Option<NaiveDateTime>,
+}
+
+impl NewDebt {
+    /// Which of `debts` to add, in order: equal debts are counted, and the
+    /// n-th equal debt of the call is added when fewer than n are recorded.
+    /// `recorded` says how many debts equal to one are recorded already
+    /// (see [`NewDebt::created_at`] for what is equal); it is asked once per
+    /// distinct debt, and its first error is returned.
+    ///
+    /// ```
+    /// use koc_core::NewDebt;
+    ///
+    /// let fine = NewDebt {
+    ///     cardnumber: "23529001000463".into(),
+    ///     amount: "0.50".parse().unwrap(),
+    ///     description: Some("Overdue".into()),
+    ///     created_at: None,
+    /// };
+    /// let three = [fine.clone(), fine.clone(), fine];
+    /// let to_add = NewDebt::not_recorded(&three, |_| Ok::<_, ()>(1)).unwrap();
+    /// assert_eq!(to_add.len(), 2);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The first error of `recorded`.
+    pub fn not_recorded<E>(
+        debts: &[NewDebt],
+        mut recorded: impl FnMut(&NewDebt) -> Result<usize, E>,
+    ) -> Result<Vec<&NewDebt>, E> {
+        // Of each debt: how many are recorded, how many the call has given.
+        let mut counts: HashMap<&NewDebt, (usize, usize)> = HashMap::new();
+        let mut to_add = Vec::new();
+        for debt in debts {
+            let (recorded, given) = match counts.entry(debt) {
+                Entry::Occupied(counted) => counted.into_mut(),
+                Entry::Vacant(new) => new.insert((recorded(debt)?, 0)),
+            };
+            *given += 1;
+            if *given > *recorded {
+                to_add.push(debt);
+            }
+        }
+        Ok(to_add)
+    }
 }
 
 /// A payment decided by the engine: a credit line to add, and how much of it

@@ -299,32 +299,20 @@ impl Circulation for MemoryStore {
                 )));
             }
         }
-        // How many of each debt are recorded before the call, and how many
-        // of it the call has given so far.
-        let mut counts: HashMap<&NewDebt, (usize, usize)> = HashMap::new();
-        for debt in debts {
-            if !counts.contains_key(debt) {
-                let recorded = data
-                    .lines_of(&debt.cardnumber)
+        let to_add = NewDebt::not_recorded(debts, |debt| {
+            Ok::<_, Error>(
+                data.lines_of(&debt.cardnumber)
                     .filter(|l| {
                         l.kind == AccountLineKind::Debit
                             && l.amount == debt.amount
                             && l.description == debt.description
                             && debt.created_at.is_none_or(|at| l.created_at == at)
                     })
-                    .count();
-                counts.insert(debt, (recorded, 0));
-            }
-        }
-        let mut added = 0;
-        for debt in debts {
-            let Some((recorded, given)) = counts.get_mut(debt) else {
-                continue;
-            };
-            *given += 1;
-            if *given <= *recorded {
-                continue;
-            }
+                    .count(),
+            )
+        })?;
+        let added = to_add.len();
+        for debt in to_add {
             data.next_account_line += 1;
             let id = AccountLineId(data.next_account_line);
             data.insert_account_line(AccountLine {
@@ -337,7 +325,6 @@ impl Circulation for MemoryStore {
                 created_at: debt.created_at.unwrap_or_else(now),
                 operation: None,
             });
-            added += 1;
         }
         Ok(added)
     }
