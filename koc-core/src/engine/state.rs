@@ -2,7 +2,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDateTime;
 
-use crate::{AccountLine, Hold, Item, Loan, OperationId, Patron, PendingOperation};
+use crate::{AccountLine, Effects, Hold, Item, Loan, OperationId, Patron, PendingOperation};
 
 /// What a batch of operations touches: the keys a store loads state for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -107,6 +107,71 @@ impl BatchState {
         let entry = self.earlier_pending.entry(barcode).or_insert(at);
         if at < *entry {
             *entry = at;
+        }
+    }
+
+    /// Brings a state loaded before `effects` were written up to date with
+    /// them: afterwards it holds what loading the same keys after the write
+    /// would have given. A store that loads a batch while the batch before
+    /// it is still being written (on another connection, from the last
+    /// committed data) calls it with the effects of that batch.
+    ///
+    /// Processing changes items, open loans, what debts still owe and which
+    /// holds wait; it never changes patrons. Only what the state holds is
+    /// brought up to date: an item, or the loan of an item, that the state
+    /// did not load stays out of it.
+    ///
+    /// ```
+    /// use koc_core::{BatchState, Effects, Item, ItemStatus};
+    ///
+    /// let mut state = BatchState::default();
+    /// state.add_item(Item::new("31000000123456", "Middlemarch"));
+    /// let mut effects = Effects::default();
+    /// let mut lost = Item::new("31000000123456", "Middlemarch");
+    /// lost.status = ItemStatus::Lost;
+    /// effects.items.insert(lost.barcode.clone(), lost);
+    /// effects.items.insert("39999999999999".into(), Item::new("39999999999999", "Not loaded"));
+    /// state.catch_up(&effects);
+    /// assert_eq!(state.items["31000000123456"].status, ItemStatus::Lost);
+    /// assert!(!state.items.contains_key("39999999999999"));
+    /// ```
+    pub fn catch_up(&mut self, effects: &Effects) {
+        for (barcode, item) in &effects.items {
+            if let Some(loaded) = self.items.get_mut(barcode) {
+                loaded.clone_from(item);
+            }
+        }
+        // A loan is loaded with its item (by the batch's barcodes).
+        for (barcode, loan) in &effects.loans {
+            if !self.items.contains_key(barcode) {
+                continue;
+            }
+            match loan {
+                Some(loan) => {
+                    self.loans.insert(barcode.clone(), loan.clone());
+                }
+                None => {
+                    self.loans.remove(barcode);
+                }
+            }
+        }
+        if !effects.debts.is_empty() {
+            for lines in self.debts.values_mut() {
+                for line in lines.iter_mut() {
+                    if let Some(outstanding) = effects.debts.get(&line.id) {
+                        line.outstanding = *outstanding;
+                    }
+                }
+                // Only debts still owed are loaded.
+                lines.retain(|line| line.outstanding.is_positive());
+            }
+            self.debts.retain(|_, lines| !lines.is_empty());
+        }
+        if !effects.filled_holds.is_empty() {
+            for holds in self.holds.values_mut() {
+                holds.retain(|hold| !effects.filled_holds.contains_key(&hold.id));
+            }
+            self.holds.retain(|_, holds| !holds.is_empty());
         }
     }
 

@@ -663,3 +663,96 @@ fn a_policy_error_stops_the_batch() {
     );
     assert_eq!(result, Err(PolicyError::new("no calendar")));
 }
+
+/// A library of three patrons' worth of state, with a loan, debts and holds.
+fn library_state() -> BatchState {
+    let mut state = state();
+    state.add_loan(loan(
+        "B2",
+        "S",
+        "2026-07-01 10:00:00",
+        "2026-07-15 23:59:00",
+    ));
+    state.add_debt(debt(7, "A", "3.50", "2026-06-01 09:00:00"));
+    state.add_debt(debt(9, "A", "2.00", "2026-06-15 12:00:00"));
+    state.add_hold(hold(1, "DVD", "A", "2026-07-10 09:00:00"));
+    state.add_hold(hold(2, "B1", "S", "2026-07-10 09:00:00"));
+    state
+}
+
+#[test]
+fn a_state_caught_up_with_a_batch_decides_as_if_loaded_after_it() {
+    let first = [
+        issue(1, "2026-07-22 10:00:00", "A", "DVD"),
+        checkin(2, "2026-07-22 10:01:00", "B2"),
+        payment(3, "2026-07-22 10:02:00", "A", "4.00"),
+        issue(4, "2026-07-22 10:03:00", "S", "B1"),
+    ];
+    let second = [
+        issue(5, "2026-07-22 11:00:00", "S", "DVD"),
+        issue(6, "2026-07-22 11:01:00", "A", "B2"),
+        payment(7, "2026-07-22 11:02:00", "A", "1.00"),
+        checkin(8, "2026-07-22 11:03:00", "B1"),
+    ];
+    // Reference: both batches decided one after the other on one state.
+    let mut reference = library_state();
+    let first_decided = decide(&first, &mut reference);
+    let after_first = reference.clone();
+    let second_decided = decide(&second, &mut reference);
+
+    // The second batch on a state loaded before the first was written.
+    let mut stale = library_state();
+    stale.catch_up(&first_decided.effects);
+    assert_eq!(stale.items, after_first.items);
+    assert_eq!(stale.loans, after_first.loans);
+    assert_eq!(stale.patrons, after_first.patrons);
+    // Loaded debts are those still owed; holds those still waiting.
+    assert_eq!(
+        stale.debts["A"]
+            .iter()
+            .map(|d| (d.id, d.outstanding))
+            .collect::<Vec<_>>(),
+        [(AccountLineId(9), money("1.50"))]
+    );
+    assert!(
+        stale.holds.is_empty(),
+        "A got the DVD, S got B1: both holds filled"
+    );
+    let caught_up = decide(&second, &mut stale);
+    assert_eq!(caught_up.outcomes, second_decided.outcomes);
+    assert_eq!(caught_up.effects, second_decided.effects);
+    // The second batch depends on the first: A holds the DVD that S now
+    // borrows, B2 is back for A, B1 is on loan to S.
+    assert_eq!(
+        codes(&caught_up),
+        [
+            OutcomeCode::Issued,
+            OutcomeCode::Issued,
+            OutcomeCode::PaymentRecorded,
+            OutcomeCode::Returned
+        ]
+    );
+    assert_eq!(
+        caught_up.effects.closed_loans.len(),
+        2,
+        "A's DVD and S's B1"
+    );
+}
+
+#[test]
+fn catching_up_leaves_out_what_was_not_loaded() {
+    let mut state = BatchState::default();
+    state.add_patron(patron("A", "PT"));
+    let mut other = library_state();
+    let decided = decide(
+        &[
+            issue(1, "2026-07-22 10:00:00", "S", "B1"),
+            checkin(2, "2026-07-22 10:01:00", "B2"),
+        ],
+        &mut other,
+    );
+    assert!(!decided.effects.loans.is_empty());
+    state.catch_up(&decided.effects);
+    assert!(state.items.is_empty());
+    assert!(state.loans.is_empty());
+}
