@@ -78,9 +78,24 @@
 //!   pause is 2 ms per batch: with 20 000 operations a batch takes about
 //!   0.8 s (the `koc` tool's batches, on the figures of `benches/`), with the
 //!   default 2 000 about 60 ms, so it costs a run well under 1% and about 3%.
+//! - **A run of the whole queue on a file uses two connections**: while
+//!   the store's connection writes a batch, a connection of the run's own
+//!   (`query_only`, opened for the run) chooses, loads and decides the next
+//!   one from the data last committed, caught up with the batch being
+//!   written ([`koc_core::BatchState::catch_up`]). Reading and writing then
+//!   take a core each: 1 000 000 operations in about 0.7 times the time of
+//!   one connection (see `benches/README.md`). Before writing a batch
+//!   decided that way, the store's connection checks, in its write
+//!   transaction, that nothing else wrote since (no commit by another
+//!   connection, `PRAGMA data_version`; no other write on its own
+//!   connection, its count of changed rows); if something did, the batch
+//!   is chosen, loaded and decided again in that transaction, as with one
+//!   connection. A run of one library or of chosen operations, a dry run,
+//!   and a store in memory use one connection.
 //! - **Two processing runs at once** (two processes, or two tasks) never
-//!   process an operation twice and keep the time order: each batch is one
-//!   write transaction that takes the earliest operations still pending,
+//!   process an operation twice and keep the time order: each batch is
+//!   written in one write transaction that takes the earliest operations
+//!   still pending (decided there, or checked to be what was decided from),
 //!   applies them and removes them from the queue before it commits.
 //! - **Checkpoints run in the background**: a thread with a connection of
 //!   its own copies the WAL back into the database file once it holds

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use koc_core::{Error, Result};
@@ -34,6 +35,11 @@ pub struct SqliteStore {
     path: Option<Arc<Path>>,
     /// For a file: checkpoints in the background.
     checkpointer: Option<Arc<Checkpointer>>,
+    /// Page cache of a processing run's reading connection, in KiB.
+    reader_cache_kib: u32,
+    /// Batches that processing runs decided on their reading connection
+    /// and had to decide again, another writer having got in meanwhile.
+    pub(crate) redone: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -67,6 +73,7 @@ impl SqliteStore {
         let path: PathBuf = path.as_ref().to_owned();
         let opened = path.clone();
         let busy_timeout = options.busy_timeout;
+        let reader_cache_kib = reader_cache_kib(&options);
         let (conn, checkpointer) = tokio::task::spawn_blocking(move || {
             let conn = connect(Some(&opened), &options)?;
             let checkpointer = Checkpointer::start(&conn, &opened, options.checkpoint_pages)?;
@@ -79,6 +86,8 @@ impl SqliteStore {
             busy_timeout,
             path: Some(path.into()),
             checkpointer: Some(Arc::new(checkpointer)),
+            reader_cache_kib,
+            redone: Arc::default(),
         })
     }
 
@@ -98,6 +107,7 @@ impl SqliteStore {
     /// As [`SqliteStore::open_in_memory`].
     pub async fn open_in_memory_with(options: SqliteOptions) -> Result<SqliteStore> {
         let busy_timeout = options.busy_timeout;
+        let reader_cache_kib = reader_cache_kib(&options);
         let conn = tokio::task::spawn_blocking(move || connect(None, &options))
             .await
             .map_err(|e| Error::database("opening the database", e))??;
@@ -106,6 +116,8 @@ impl SqliteStore {
             busy_timeout,
             path: None,
             checkpointer: None,
+            reader_cache_kib,
+            redone: Arc::default(),
         })
     }
 
@@ -130,6 +142,20 @@ impl SqliteStore {
     /// How long a call waits for another connection's write.
     pub(crate) fn busy_timeout(&self) -> Duration {
         self.busy_timeout
+    }
+
+    /// A connection of its own that only reads, for a processing run that
+    /// loads the next batch while the store's connection writes the one
+    /// before; `None` in memory, where there is one connection only.
+    pub(crate) async fn reader(&self) -> Result<Option<Connection>> {
+        let Some(path) = self.path.clone() else {
+            return Ok(None);
+        };
+        let cache_kib = self.reader_cache_kib;
+        let timeout = self.busy_timeout;
+        tokio::task::spawn_blocking(move || connect_reader(&path, cache_kib, timeout).map(Some))
+            .await
+            .map_err(|e| Error::database("opening a reading connection", e))?
     }
 
     /// Waits for the connection, without blocking the executor.
@@ -307,6 +333,35 @@ fn connect(path: Option<&Path>, options: &SqliteOptions) -> Result<Connection> {
     rusqlite::vtab::array::load_module(&conn).context(&what)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     schema::migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// The page cache of a processing run's reading connection: a sixteenth
+/// of the store's (4 MiB by default), enough for the inner pages of the
+/// B-trees it looks keys up in; the leaves come from the system's file
+/// cache. The store's connection keeps the large cache: it changes pages
+/// and reads them again. (1 000 000 operations: 4 MiB is no slower than
+/// 16 MiB, 26.0 and 21.0 s against 27.2 and 23.0 s, and peaks 25 MiB
+/// lower.)
+fn reader_cache_kib(options: &SqliteOptions) -> u32 {
+    (options.cache_size_kib / 16).max(1024)
+}
+
+/// Opens a connection that only reads (`query_only`), to a database the
+/// store has opened (and migrated) already.
+fn connect_reader(path: &Path, cache_kib: u32, timeout: Duration) -> Result<Connection> {
+    let what = format!("opening {} to read", path.display());
+    let conn = Connection::open(path).context(&what)?;
+    busy::set_timeout(timeout);
+    busy::install(&conn).context(&what)?;
+    conn.execute_batch(&format!(
+        "PRAGMA query_only = ON;
+         PRAGMA cache_size = -{cache_kib};
+         PRAGMA temp_store = MEMORY;"
+    ))
+    .context(&what)?;
+    rusqlite::vtab::array::load_module(&conn).context(&what)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
 }
 

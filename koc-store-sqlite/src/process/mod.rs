@@ -3,6 +3,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod earlier;
+mod pipeline;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -299,6 +300,15 @@ impl Processor for SqliteStore {
         });
         if run.dry_run {
             self.dry_run(run, plan, observer, &mut summary).await?;
+        } else if plan.with_earlier {
+            self.run(run, plan, observer, &mut summary).await?;
+        } else if let Some(reader) = self.reader().await? {
+            let run_policy = run.policy.clone();
+            let policy = self
+                .call(move |conn| Ok(start(conn, run_policy, &Selection::All)?.policy))
+                .await?;
+            self.run_pipelined(plan, policy, reader, observer, &mut summary)
+                .await?;
         } else {
             self.run(run, plan, observer, &mut summary).await?;
         }
