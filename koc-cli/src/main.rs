@@ -7,6 +7,7 @@
 //! lines were rejected (or what was looked up was not found); 2 a usage or
 //! input error, with a one-line message naming the problem.
 
+mod allocator;
 mod cli;
 mod commands;
 mod csv_load;
@@ -22,15 +23,8 @@ use clap::Parser;
 
 use crate::error::{CliError, Status};
 
-/// mimalloc rather than the system's allocator: processing and enqueuing
-/// make and free many small strings (card numbers, barcodes, messages), and
-/// glibc's malloc and free took about 15% of `koc enqueue`'s CPU samples.
-/// `koc enqueue` of 1 000 000 operations into a SQLite file: 4.65 s with
-/// glibc, 4.15 s with mimalloc (4 runs each; see benches/README.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
+    allocator::give_back_freed_memory_at_once();
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
