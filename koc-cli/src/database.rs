@@ -30,11 +30,14 @@ pub enum Database {
 }
 
 /// Operations per transaction when processing on SQLite: a batch writes
-/// each page it changed once, so larger batches write less (with the
-/// synthetic library of `benches/`, 1 000 000 operations: 48.6 s in
-/// batches of 2 000, 39.5 s of 10 000, 33.1 s of 20 000, with a peak of 93,
-/// 150 and 213 MiB).
-pub const SQLITE_BATCH_SIZE: usize = 20_000;
+/// each page it changed once, so larger batches write less, and memory
+/// grows with them (a run holds about two batches: one written while the
+/// next is decided). With the synthetic library of `benches/`, 1 000 000
+/// operations, two interleaved runs each: 22.1 and 22.0 s in batches of
+/// 20 000 (186 and 195 MiB), 20.8 and 21.1 s of 30 000 (227 and 221 MiB),
+/// 17.4 and 18.4 s of 40 000 (267 and 264 MiB, past the 256 MiB the
+/// project allows itself).
+pub const SQLITE_BATCH_SIZE: usize = 30_000;
 
 impl Database {
     /// Operations per transaction when `--batch-size` is not given:

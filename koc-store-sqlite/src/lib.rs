@@ -75,8 +75,8 @@
 //!   tries with pauses growing to 100 ms, which almost never fall in the
 //!   microseconds between a commit and the next batch: the writer then
 //!   waited for the whole run and failed if its timeout ended first.) The
-//!   pause is 2 ms per batch: with 20 000 operations a batch takes about
-//!   0.8 s (the `koc` tool's batches, on the figures of `benches/`), with the
+//!   pause is 2 ms per batch: with 30 000 operations a batch takes about
+//!   0.6 s (the `koc` tool's batches, on the figures of `benches/`), with the
 //!   default 2 000 about 60 ms, so it costs a run well under 1% and about 3%.
 //! - **A run of the whole queue on a file uses two connections**: while
 //!   the store's connection writes a batch, a connection of the run's own
@@ -111,7 +111,11 @@
 //! operations also reads the queue up to the batch, once, for earlier
 //! operations it leaves behind), lets [`koc_core::Engine`] decide, writes the effects, moves the
 //! operations to history with their outcome, who processed them and when,
-//! and deletes them from the queue. Items are loaded without their
+//! and deletes them from the queue. (A run of the whole queue on a file
+//! selects, loads and decides on its reading connection, ahead of the
+//! transaction, which writes that only after checking that nothing else
+//! wrote since, and otherwise selects, loads and decides again itself: see
+//! Concurrency.) Items are loaded without their
 //! catalogue text, kept in a table of its own (schema 2), so that the row
 //! each operation reads and rewrites is narrow. It all commits, or none of it: a crash
 //! or a kill at any point leaves every operation either applied and in
@@ -122,10 +126,11 @@
 //!
 //! Larger batches are much faster on SQLite: a batch writes each page it
 //! changed once, so 20 000 to 50 000 operations per transaction (about 3 KB
-//! of memory per operation, besides the page cache) write a fraction of what
-//! 2 000 do, as long as the page cache ([`SqliteOptions::cache_size_kib`])
-//! holds the pages a batch changes; the `koc` tool processes 20 000 at a
-//! time on SQLite. Past twice [`SqliteOptions::checkpoint_pages`], a commit waits
+//! of memory per operation, besides the page cache, and a run on two
+//! connections holds about two batches) write a fraction of what 2 000 do,
+//! as long as the page cache ([`SqliteOptions::cache_size_kib`]) holds the
+//! pages a batch changes; the `koc` tool processes 30 000 at a time on
+//! SQLite. Past twice [`SqliteOptions::checkpoint_pages`], a commit waits
 //! for the checkpoint so that the WAL starts over instead of growing.
 //!
 //! With [`Synchronous::Normal`] (the default) a commit survives a crash of
