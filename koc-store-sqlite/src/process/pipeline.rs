@@ -338,6 +338,22 @@ mod tests {
         operations
     }
 
+    /// A file store with the fixtures library and [`morning`] queued, and
+    /// the directory that holds it.
+    async fn queued_morning() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = file_store(&dir, SqliteOptions::default()).await;
+        store.enqueue(None, &morning()).await.unwrap();
+        (dir, store)
+    }
+
+    /// Another store on the same file: another connection.
+    async fn another_connection(dir: &tempfile::TempDir) -> SqliteStore {
+        SqliteStore::open(dir.path().join("koc.sqlite"))
+            .await
+            .unwrap()
+    }
+
     async fn file_store(dir: &tempfile::TempDir, options: SqliteOptions) -> SqliteStore {
         let store = SqliteStore::open_with(dir.path().join("koc.sqlite"), options)
             .await
@@ -438,12 +454,8 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_by_another_connection_is_seen_by_the_next_batches() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = file_store(&dir, SqliteOptions::default()).await;
-        store.enqueue(None, &morning()).await.unwrap();
-        let other = SqliteStore::open(dir.path().join("koc.sqlite"))
-            .await
-            .unwrap();
+        let (dir, store) = queued_morning().await;
+        let other = another_connection(&dir).await;
         let item = withdrawn(&other, MIDDLEMARCH).await;
         // After the first batch is written, while the second is written
         // (or about to be) and the third decided, another connection
@@ -461,9 +473,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_on_the_stores_own_connection_is_seen_by_the_next_batches() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = file_store(&dir, SqliteOptions::default()).await;
-        store.enqueue(None, &morning()).await.unwrap();
+        let (_dir, store) = queued_morning().await;
         let item = withdrawn(&store, MIDDLEMARCH).await;
         let same = store.clone();
         let results = process(&store, 1, |done| {
@@ -519,9 +529,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_is_written_as_decided_when_nothing_else_wrote() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = file_store(&dir, SqliteOptions::default()).await;
-        store.enqueue(None, &morning()).await.unwrap();
+        let (_dir, store) = queued_morning().await;
         let (written, decided) = decided_then_written(&store, async {}).await;
         let super::Written::AsDecided { results, .. } = written else {
             panic!("decided again with nothing else writing");
@@ -531,12 +539,8 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_is_decided_again_when_another_connection_wrote_after_its_reading() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = file_store(&dir, SqliteOptions::default()).await;
-        store.enqueue(None, &morning()).await.unwrap();
-        let other = SqliteStore::open(dir.path().join("koc.sqlite"))
-            .await
-            .unwrap();
+        let (dir, store) = queued_morning().await;
+        let other = another_connection(&dir).await;
         let item = withdrawn(&other, MIDDLEMARCH).await;
         let (written, decided) = decided_then_written(&store, async {
             other.upsert_items(&[item]).await.unwrap();
@@ -567,9 +571,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_batch_is_decided_again_when_the_store_itself_wrote_after_its_reading() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = file_store(&dir, SqliteOptions::default()).await;
-        store.enqueue(None, &morning()).await.unwrap();
+        let (_dir, store) = queued_morning().await;
         let item = withdrawn(&store, MIDDLEMARCH).await;
         let (written, _) = decided_then_written(&store, async {
             store.upsert_items(&[item]).await.unwrap();
