@@ -1,9 +1,10 @@
-//! Reading the next batch ahead while this one is written.
+//! Reading the next batch ahead while this one is decided and written.
 //!
 //! A batch's server work is in two halves of about the same size: taking
 //! the batch and loading what it touches, then writing the effects and the
-//! history. They need not wait for each other. While batch *N* is written
-//! on the run's connection, a second connection (when the pool has one
+//! history. They need not wait for each other. From the moment batch *N*
+//! is taken, while it is decided and written on the run's connection, a
+//! second connection (when the pool has one
 //! free) takes batch *N*+1, the operations after *N*'s last key, and loads
 //! what they touch, without a transaction and without the queue lock: the
 //! server does both halves at once, on two processes.

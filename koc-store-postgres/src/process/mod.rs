@@ -26,8 +26,8 @@
 //! 6. Commit; then the observer sees the batch.
 //!
 //! Steps 2 and 3 of the next batch are done meanwhile, on another
-//! connection, while step 5 runs, and used only if still right under the
-//! lock ([`ahead`]).
+//! connection, while steps 4 and 5 run, and used only if still right under
+//! the lock ([`ahead`]).
 //!
 //! An error anywhere (the database, a loan policy) rolls the batch back:
 //! nothing of it is applied and its operations stay pending.
@@ -122,11 +122,30 @@ impl PostgresStore {
             mut state,
             places,
         } = loaded;
-        if let Some(earlier) = &mut position.earlier {
-            earlier.load(conn, &batch.operations, &mut state).await?;
+        // The next batch is read from now on, while this one is decided
+        // and written: it needs only the cursor, already past this batch.
+        // (A dry run reads nothing ahead: another connection could not see
+        // what the run would have done.)
+        let reading =
+            (!run.dry_run).then(|| ahead::read_ahead(&self.pool, run, position.cursor.clone()));
+        let decided = async {
+            if let Some(earlier) = &mut position.earlier {
+                earlier.load(conn, &batch.operations, &mut state).await?;
+            }
+            let had_loan: HashSet<String> = state.loans.keys().cloned().collect();
+            let decisions = engine.decide(&batch.operations, &mut state)?;
+            Ok::<_, Error>((had_loan, decisions))
         }
-        let had_loan: HashSet<String> = state.loans.keys().cloned().collect();
-        let decisions = engine.decide(&batch.operations, &mut state)?;
+        .await;
+        let (had_loan, decisions) = match decided {
+            Ok(decided) => decided,
+            Err(error) => {
+                if let Some(reading) = reading {
+                    reading.cancel();
+                }
+                return Err(error);
+            }
+        };
         let results: Vec<ProcessedOperation> = batch
             .operations
             .into_iter()
@@ -142,17 +161,15 @@ impl PostgresStore {
             }
             earlier::count_change(conn, true).await.map(Some)
         };
-        let (counts, next) = if run.dry_run {
-            (writing.await?, None)
-        } else {
-            let reading = ahead::read_ahead(&self.pool, run, position.cursor.clone());
-            match writing.await {
+        let (counts, next) = match reading {
+            None => (writing.await?, None),
+            Some(reading) => match writing.await {
                 Ok(counts) => (counts, reading.done().await),
                 Err(error) => {
                     reading.cancel();
                     return Err(error);
                 }
-            }
+            },
         };
         let next = match counts {
             Some(counts) => {
