@@ -66,6 +66,17 @@ pub struct BatchState {
 }
 
 impl BatchState {
+    /// Makes room for about this many patrons and items (and as many open
+    /// loans), so that adding them does not grow the maps again and again:
+    /// a store that knows how many keys a batch has calls it before
+    /// loading.
+    pub fn reserve(&mut self, patrons: usize, items: usize) {
+        self.patrons.reserve(patrons);
+        self.userids.reserve(patrons);
+        self.items.reserve(items);
+        self.loans.reserve(items);
+    }
+
     /// Adds a patron.
     pub fn add_patron(&mut self, patron: Patron) {
         if let Some(userid) = &patron.userid {

@@ -756,3 +756,29 @@ fn catching_up_leaves_out_what_was_not_loaded() {
     assert!(state.items.is_empty());
     assert!(state.loans.is_empty());
 }
+
+#[test]
+fn reserve_makes_room_for_a_batch_and_adds_nothing() {
+    let mut state = BatchState::default();
+    state.reserve(300, 500);
+    assert!(state.patrons.capacity() >= 300);
+    assert!(state.items.capacity() >= 500);
+    assert!(state.loans.capacity() >= 500);
+    assert!(state.patrons.is_empty() && state.items.is_empty() && state.loans.is_empty());
+    // What was reserved for is added without growing the maps.
+    let (patrons, items) = (state.patrons.capacity(), state.items.capacity());
+    for n in 0..300 {
+        state.add_patron(patron(&format!("P{n}"), "PT"));
+    }
+    for n in 0..500 {
+        state.add_item(item(&format!("B{n}"), "BK", ItemStatus::Available));
+    }
+    assert_eq!(state.patrons.capacity(), patrons);
+    assert_eq!(state.items.capacity(), items);
+    // Patrons are still found by username.
+    let d = decide(
+        &[issue(1, "2026-07-22 10:00:00", "userP7", "B3")],
+        &mut state,
+    );
+    assert_eq!(codes(&d), [OutcomeCode::Issued]);
+}

@@ -34,6 +34,7 @@ pub(super) async fn load_state(
     let cards: Vec<&str> = keys.cards.iter().map(String::as_str).collect();
     let barcodes: Vec<&str> = keys.barcodes.iter().map(String::as_str).collect();
     let mut state = BatchState::default();
+    state.reserve(cards.len(), barcodes.len());
 
     if !cards.is_empty() {
         // By card number, then by username for the cards that are not

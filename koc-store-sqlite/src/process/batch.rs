@@ -365,6 +365,7 @@ fn load(
     );
     let barcode_keys = distinct(batch.iter().filter_map(|p| p.operation.barcode.as_deref()));
     let mut state = BatchState::default();
+    state.reserve(card_keys.len(), barcode_keys.len());
     let cards = List::texts(card_keys.iter().copied());
     let barcodes = List::texts(barcode_keys.iter().copied());
 
