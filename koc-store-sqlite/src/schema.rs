@@ -12,11 +12,21 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::error::Context;
 
+mod check_lists;
+
 /// One step of the schema.
 struct Migration {
     version: i64,
     description: &'static str,
-    sql: &'static str,
+    change: Change,
+}
+
+/// What a migration does.
+enum Change {
+    /// Runs these statements.
+    Sql(&'static str),
+    /// Runs this function, in the migration's transaction.
+    Code(fn(&Connection) -> rusqlite::Result<()>),
 }
 
 /// Every migration, oldest first. Append, never edit a shipped one.
@@ -24,17 +34,22 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         description: "circulation data, pending queue and history",
-        sql: include_str!("migrations/0001_initial.sql"),
+        change: Change::Sql(include_str!("migrations/0001_initial.sql")),
     },
     Migration {
         version: 2,
         description: "the catalogue text of items in a table of its own",
-        sql: include_str!("migrations/0002_item_texts.sql"),
+        change: Change::Sql(include_str!("migrations/0002_item_texts.sql")),
+    },
+    Migration {
+        version: 3,
+        description: "constraints that list values checked as comparisons",
+        change: Change::Code(|conn| check_lists::rewrite(conn).map(drop)),
     },
 ];
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The SQLite application id of a koc database (`PRAGMA application_id`):
 /// "KOC1" in ASCII, so that `file(1)` and other tools can tell.
@@ -74,8 +89,11 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), Error> {
         .context("creating the schema version table")?;
     }
     for migration in MIGRATIONS.iter().filter(|m| m.version > found) {
-        tx.execute_batch(migration.sql)
-            .context(&format!("applying schema migration {}", migration.version))?;
+        match migration.change {
+            Change::Sql(sql) => tx.execute_batch(sql),
+            Change::Code(change) => change(&tx),
+        }
+        .context(&format!("applying schema migration {}", migration.version))?;
         tx.execute(
             "INSERT INTO koc_schema (version, description, applied_at)
              VALUES (?1, ?2, strftime('%Y-%m-%d %H:%M:%f', 'now'))",
