@@ -74,6 +74,7 @@ mod memory;
 mod outcome;
 mod queue;
 mod store;
+mod time_text;
 
 pub use domain::*;
 pub use engine::*;
@@ -83,3 +84,4 @@ pub use memory::MemoryStore;
 pub use outcome::{Outcome, OutcomeCode, Warning, WarningCode};
 pub use queue::*;
 pub use store::*;
+pub use time_text::{TimePrecision, format_time, push_time};

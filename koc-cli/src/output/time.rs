@@ -1,15 +1,16 @@
 //! How times are written in tables and JSON.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use koc_core::{TimePrecision, format_time};
 
 /// `YYYY-MM-DD HH:MM:SS.mmm`: the time of an operation, to the millisecond.
 pub fn millis(at: NaiveDateTime) -> String {
-    at.format("%Y-%m-%d %H:%M:%S%.3f").to_string()
+    format_time(at, TimePrecision::Millis)
 }
 
 /// `YYYY-MM-DD HH:MM:SS`: loans, history, account lines.
 pub fn seconds(at: NaiveDateTime) -> String {
-    at.format("%Y-%m-%d %H:%M:%S").to_string()
+    format_time(at, TimePrecision::Seconds)
 }
 
 /// `YYYY-MM-DD`.

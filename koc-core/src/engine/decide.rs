@@ -423,5 +423,5 @@ fn non_blank(field: &Option<String>) -> Option<&str> {
 }
 
 fn minutes(at: NaiveDateTime) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
+    crate::format_time(at, crate::TimePrecision::Minutes)
 }

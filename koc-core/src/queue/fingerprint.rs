@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::Operation;
+use crate::time_text::{TimePrecision, push_time};
 
 /// What makes two uploaded operations the same: the time with milliseconds,
 /// the action, the card number, the barcode and the amount.
@@ -53,7 +54,7 @@ impl Fingerprint {
     ) -> Fingerprint {
         let mut text = String::with_capacity(64);
         // Milliseconds always, finer digits only when present.
-        push_time(&mut text, time);
+        push_time(&mut text, time, TimePrecision::Millis);
         let sub_milli = chrono::Timelike::nanosecond(&time) % 1_000_000;
         if sub_milli != 0 {
             let _ = write!(text, "{sub_milli:06}");
@@ -85,48 +86,6 @@ impl Fingerprint {
     pub fn into_string(self) -> String {
         self.0
     }
-}
-
-/// `time` as `%Y-%m-%d %H:%M:%S%.3f` formats it: digit by digit, since
-/// chrono's formatting interprets the pattern for every call and was about
-/// 6% of the CPU time of enqueuing a file (`perf`).
-fn push_time(text: &mut String, time: chrono::NaiveDateTime) {
-    use chrono::{Datelike, Timelike};
-    let year = time.year();
-    // Leap seconds are kept by chrono as 1 000 ms and more.
-    let milli = time.nanosecond() / 1_000_000;
-    if !(0..=9999).contains(&year) || milli >= 1000 {
-        // A year with a sign or five digits, or a leap second: rare, so
-        // chrono's own rules.
-        let _ = write!(text, "{}", time.format("%Y-%m-%d %H:%M:%S%.3f"));
-        return;
-    }
-    let mut digits = [0u8; 23];
-    let mut put = |at: usize, value: u32, width: usize| {
-        let mut value = value;
-        for i in (at..at + width).rev() {
-            digits[i] = b'0' + (value % 10) as u8;
-            value /= 10;
-        }
-    };
-    put(0, year.unsigned_abs(), 4);
-    put(5, time.month(), 2);
-    put(8, time.day(), 2);
-    put(11, time.hour(), 2);
-    put(14, time.minute(), 2);
-    put(17, time.second(), 2);
-    put(20, milli, 3);
-    for (at, separator) in [
-        (4, b'-'),
-        (7, b'-'),
-        (10, b' '),
-        (13, b':'),
-        (16, b':'),
-        (19, b'.'),
-    ] {
-        digits[at] = separator;
-    }
-    text.extend(digits.iter().map(|&b| char::from(b)));
 }
 
 fn push_escaped(text: &mut String, field: &str) {
@@ -253,26 +212,6 @@ mod tests {
             None,
         );
         assert_ne!(a, c);
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn times_are_written_as_chrono_formats_them(
-            days in -200_000i64..4_000_000,
-            seconds in 0u32..86_400,
-            nanos in 0u32..2_000_000_000,
-        ) {
-            let date = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap()
-                + chrono::Duration::days(days);
-            // Nanoseconds from 1 000 000 000 on are a leap second, which
-            // chrono allows only in the last second of a minute.
-            let second = if nanos >= 1_000_000_000 { seconds / 60 * 60 + 59 } else { seconds };
-            let time = chrono::NaiveTime::from_num_seconds_from_midnight_opt(second, nanos).unwrap();
-            let time = date.and_time(time);
-            let mut text = String::new();
-            push_time(&mut text, time);
-            proptest::prop_assert_eq!(text, time.format("%Y-%m-%d %H:%M:%S%.3f").to_string());
-        }
     }
 
     #[test]
