@@ -73,15 +73,18 @@ fn edit(conn: &Connection, version: i64) -> rusqlite::Result<usize> {
 mod tests {
     use super::*;
 
-    /// The tables of migrations 1 and 2, as a database of version 2 has
-    /// them.
-    fn version_2() -> Connection {
-        let conn = Connection::open_in_memory().unwrap();
+    /// `conn` with the tables of migrations 1 and 2, as a database of
+    /// version 2 has them.
+    fn at_version_2(conn: Connection) -> Connection {
         conn.execute_batch(include_str!("../migrations/0001_initial.sql"))
             .unwrap();
         conn.execute_batch(include_str!("../migrations/0002_item_texts.sql"))
             .unwrap();
         conn
+    }
+
+    fn version_2() -> Connection {
+        at_version_2(Connection::open_in_memory().unwrap())
     }
 
     /// Whether the program SQLite compiles `sql` into builds a temporary
@@ -157,11 +160,7 @@ mod tests {
     fn another_connection_reads_the_new_definitions() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("koc.sqlite");
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(include_str!("../migrations/0001_initial.sql"))
-            .unwrap();
-        conn.execute_batch(include_str!("../migrations/0002_item_texts.sql"))
-            .unwrap();
+        let conn = at_version_2(Connection::open(&path).unwrap());
         let other = Connection::open(&path).unwrap();
         assert!(builds_a_temporary_btree(&other, UPDATE_STATUS));
         let tx = conn.unchecked_transaction().unwrap();
