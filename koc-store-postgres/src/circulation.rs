@@ -537,6 +537,9 @@ pub(crate) async fn load_rules<'e>(executor: impl sqlx::PgExecutor<'e>) -> Resul
     rows.iter().map(rows::rule).collect()
 }
 
+/// The primary key of open loans, as a unique violation names it.
+pub(crate) const LOANS_KEY: &str = "loans_pkey";
+
 /// Loans as column arrays, for one `unnest`.
 #[derive(Default)]
 pub(crate) struct LoanColumns<'a> {
@@ -567,26 +570,54 @@ impl<'a> LoanColumns<'a> {
     /// Inserts these loans, replacing the open loan of an item that has
     /// one.
     pub(crate) async fn upsert(&self, conn: &mut PgConnection, what: &str) -> Result<()> {
-        sqlx::query(concat!(
-            "INSERT INTO loans (",
-            loan_columns!(""),
-            ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
-             $5::bigint[], $6::timestamp[], $7::text[]) \
-             ON CONFLICT (barcode) DO UPDATE SET cardnumber = EXCLUDED.cardnumber, \
-             issued_at = EXCLUDED.issued_at, due_at = EXCLUDED.due_at, \
-             renewals = EXCLUDED.renewals, last_renewed_at = EXCLUDED.last_renewed_at, \
-             branch = EXCLUDED.branch"
-        ))
-        .bind(&self.barcode)
-        .bind(&self.cardnumber)
-        .bind(&self.issued_at)
-        .bind(&self.due_at)
-        .bind(&self.renewals)
-        .bind(&self.last_renewed_at)
-        .bind(&self.branch)
-        .execute(conn)
+        self.write(
+            conn,
+            what,
+            concat!(
+                "INSERT INTO loans (",
+                loan_columns!(""),
+                ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], \
+                 $4::timestamp[], $5::bigint[], $6::timestamp[], $7::text[]) \
+                 ON CONFLICT (barcode) DO UPDATE SET cardnumber = EXCLUDED.cardnumber, \
+                 issued_at = EXCLUDED.issued_at, due_at = EXCLUDED.due_at, \
+                 renewals = EXCLUDED.renewals, last_renewed_at = EXCLUDED.last_renewed_at, \
+                 branch = EXCLUDED.branch"
+            ),
+        )
         .await
-        .doing(what)?;
+    }
+
+    /// Inserts these loans, which must be new: a loan of an item that has
+    /// one breaks the primary key ([`LOANS_KEY`]). About a third cheaper
+    /// than [`upsert`](Self::upsert), which looks for a conflict before
+    /// each row and marks each row it inserts as a speculative insertion
+    /// confirmed after.
+    pub(crate) async fn insert(&self, conn: &mut PgConnection, what: &str) -> Result<()> {
+        self.write(
+            conn,
+            what,
+            concat!(
+                "INSERT INTO loans (",
+                loan_columns!(""),
+                ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], \
+                 $4::timestamp[], $5::bigint[], $6::timestamp[], $7::text[])"
+            ),
+        )
+        .await
+    }
+
+    async fn write(&self, conn: &mut PgConnection, what: &str, sql: &'static str) -> Result<()> {
+        sqlx::query(sql)
+            .bind(&self.barcode)
+            .bind(&self.cardnumber)
+            .bind(&self.issued_at)
+            .bind(&self.due_at)
+            .bind(&self.renewals)
+            .bind(&self.last_renewed_at)
+            .bind(&self.branch)
+            .execute(conn)
+            .await
+            .doing(what)?;
         Ok(())
     }
 }

@@ -8,11 +8,11 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
-use koc_core::{Effects, Item, Loan, ProcessedOperation, Result};
+use koc_core::{ConstraintKind, Effects, Error, Item, Loan, ProcessedOperation, Result};
 use sqlx::PgConnection;
 
 use super::load::Places;
-use crate::circulation::LoanColumns;
+use crate::circulation::{LOANS_KEY, LoanColumns};
 use crate::error::{Doing, corrupt};
 use crate::history::warnings_json;
 use crate::rows::loan_columns;
@@ -257,9 +257,36 @@ async fn add_loans(conn: &mut PgConnection, added: Vec<&Loan>) -> Result<()> {
         return Ok(());
     }
     let columns = LoanColumns::of(added.into_iter());
-    // A host's upsert_loans may have added one meanwhile: the processed
-    // operation, later, wins.
-    columns.upsert(conn, "writing loans").await
+    // The items had no open loan when the batch was loaded, and only
+    // processing, which holds the queue lock, writes loans here; but a
+    // host's upsert_loans may have added one meanwhile, and then the
+    // processed operation, later, wins. So the loans are inserted
+    // expecting them to be new, in a savepoint, and written again by
+    // upsert when one was not.
+    sqlx::query("SAVEPOINT koc_new_loans")
+        .execute(&mut *conn)
+        .await
+        .doing("writing loans")?;
+    match columns.insert(conn, "writing loans").await {
+        Ok(()) => {
+            sqlx::query("RELEASE SAVEPOINT koc_new_loans")
+                .execute(&mut *conn)
+                .await
+                .doing("writing loans")?;
+            Ok(())
+        }
+        Err(Error::Constraint {
+            kind: ConstraintKind::Unique,
+            detail,
+        }) if detail.contains(LOANS_KEY) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT koc_new_loans")
+                .execute(&mut *conn)
+                .await
+                .doing("writing loans")?;
+            columns.upsert(conn, "writing loans").await
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// Writes what processing changes of items: status, last seen, holding
@@ -393,4 +420,120 @@ async fn take_ids(conn: &mut PgConnection, sequence: &str, count: usize) -> Resu
             .await
             .doing("numbering rows")?;
     Ok(last - count + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use chrono::NaiveDate;
+    use sqlx::Connection;
+
+    use super::*;
+    use crate::{PostgresOptions, PostgresStore};
+
+    fn at(hour: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 7, 22)
+            .and_then(|d| d.and_hms_opt(hour, 0, 0))
+            .unwrap()
+    }
+
+    fn loan(barcode: &str, cardnumber: &str, hour: u32) -> Loan {
+        Loan {
+            barcode: barcode.into(),
+            cardnumber: cardnumber.into(),
+            issued_at: at(hour),
+            due_at: at(hour + 1),
+            renewals: 0,
+            last_renewed_at: None,
+            branch: Some("CPL".into()),
+        }
+    }
+
+    /// A store on a schema of its own, or `None` (said loudly) without a
+    /// server.
+    async fn store(tag: &str) -> Option<PostgresStore> {
+        let Some(url) = std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+        else {
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n!!! SKIPPED: DATABASE_URL not set: {tag} needs a PostgreSQL server \
+                 (scripts/test always starts one).\n"
+            );
+            return None;
+        };
+        let schema = format!("koc_t_{tag}_{}", std::process::id());
+        Some(
+            PostgresOptions::new(url)
+                .schema(schema)
+                .connect()
+                .await
+                .unwrap(),
+        )
+    }
+
+    async fn loans(conn: &mut PgConnection) -> Vec<(String, String, NaiveDateTime)> {
+        sqlx::query_as("SELECT barcode, cardnumber, issued_at FROM loans ORDER BY barcode")
+            .fetch_all(conn)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_loan_added_meanwhile_gives_way_to_the_processed_one() {
+        let Some(store) = store("loans_meanwhile").await else {
+            return;
+        };
+        let mut conn = store.pool().acquire().await.unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        // A host lent B2 to P9 after the batch was loaded.
+        let host = loan("B2", "P9", 9);
+        LoanColumns::of([&host].into_iter())
+            .upsert(&mut tx, "test")
+            .await
+            .unwrap();
+        let (b1, b2) = (loan("B1", "P1", 10), loan("B2", "P1", 11));
+        add_loans(&mut tx, vec![&b1, &b2]).await.unwrap();
+        // The transaction goes on after the conflict, and commits both.
+        tx.commit().await.unwrap();
+        assert_eq!(
+            loans(&mut conn).await,
+            [
+                ("B1".into(), "P1".into(), at(10)),
+                ("B2".into(), "P1".into(), at(11)),
+            ]
+        );
+        drop(conn);
+        store.drop_schema().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn new_loans_are_inserted_and_a_plain_insert_names_the_key_it_breaks() {
+        let Some(store) = store("loans_new").await else {
+            return;
+        };
+        let mut conn = store.pool().acquire().await.unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        let (b1, b2) = (loan("B1", "P1", 10), loan("B2", "P2", 11));
+        add_loans(&mut tx, vec![&b1, &b2]).await.unwrap();
+        assert_eq!(loans(&mut tx).await.len(), 2);
+        // What add_loans tells a conflict by.
+        let again = loan("B2", "P3", 12);
+        match LoanColumns::of([&again].into_iter())
+            .insert(&mut tx, "test")
+            .await
+        {
+            Err(Error::Constraint {
+                kind: ConstraintKind::Unique,
+                detail,
+            }) => assert!(detail.contains(LOANS_KEY), "{detail}"),
+            other => panic!("expected a unique violation, got {other:?}"),
+        }
+        drop(tx);
+        drop(conn);
+        store.drop_schema().await.unwrap();
+    }
 }
