@@ -131,7 +131,12 @@
 //! as long as the page cache ([`SqliteOptions::cache_size_kib`]) holds the
 //! pages a batch changes; the `koc` tool processes 40 000 at a time on
 //! SQLite, with a 48 MiB page cache. Past twice [`SqliteOptions::checkpoint_pages`], a commit waits
-//! for the checkpoint so that the WAL starts over instead of growing.
+//! for the checkpoint so that the WAL starts over instead of growing. A
+//! run on two connections always has a read transaction open while it
+//! commits, which keeps any checkpoint from copying the whole WAL back and
+//! so the WAL from starting over; past four times the mark it checkpoints
+//! between two batches, when neither connection has a transaction open
+//! (1M operations: the WAL at most 297 MiB instead of 418 to 1064 MiB).
 //!
 //! With [`Synchronous::Normal`] (the default) a commit survives a crash of
 //! the program; a power cut may undo the last batches, effects and queue

@@ -173,6 +173,20 @@ impl SqliteStore {
         self.call_checking(true, work).await
     }
 
+    /// Checkpoints now if the WAL has grown past the mark: for a caller
+    /// whose other connections have no transaction open (see
+    /// [`Checkpointer::between_transactions`]).
+    pub(crate) async fn checkpoint_between_transactions(&self) -> Result<()> {
+        let Some(checkpointer) = self.checkpointer.clone() else {
+            return Ok(());
+        };
+        self.call(move |conn| {
+            checkpointer.between_transactions(conn);
+            Ok(())
+        })
+        .await
+    }
+
     /// Runs `work` on the connection, on a blocking thread, with foreign
     /// key checks on or off.
     async fn call_checking<T, F>(&self, checks: bool, work: F) -> Result<T>

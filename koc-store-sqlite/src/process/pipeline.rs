@@ -150,6 +150,10 @@ impl SqliteStore {
                 }
                 return Ok(());
             }
+            // Here neither connection has a transaction open: the only
+            // moment a checkpoint can copy the whole WAL back, so that it
+            // starts over rather than grow through the run.
+            self.checkpoint_between_transactions().await?;
             // The reader decides the next batch, caught up with the one
             // the writer writes meanwhile.
             let reading = match (reader_done, reader.take()) {
