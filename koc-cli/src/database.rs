@@ -36,9 +36,14 @@ pub enum Database {
 /// operations, two interleaved runs each: 22.1 and 22.0 s in batches of
 /// 20 000 (186 and 195 MiB), 20.8 and 21.1 s of 30 000 (227 and 221 MiB),
 /// 17.4 and 18.4 s of 40 000 (267 and 264 MiB) with the store's default
-/// 64 MiB page cache; with [`SQLITE_CACHE_KIB`], 40 000 at a time is
-/// faster still and fits in the 256 MiB the project allows itself.
-pub const SQLITE_BATCH_SIZE: usize = 40_000;
+/// 64 MiB page cache; with [`SQLITE_CACHE_KIB`], 40 000 at a time was
+/// faster still, but its peak, 224 to 254 MiB over four runs of 1M
+/// operations, reached 265 and 274 MiB with 5 000 000 (over the 256 MiB
+/// the project allows itself): the peak is the largest of many batches'.
+/// In batches of 32 000: 1M in 14.1 / 13.5 / 13.5 / 13.5 s and 211 to
+/// 228 MiB against 12.9 / 13.7 / 12.6 / 13.6 s and 224 to 254 MiB (runs in
+/// turn); 5M in 98.7 s and 239 MiB against 90.3 s and 265 MiB.
+pub const SQLITE_BATCH_SIZE: usize = 32_000;
 
 /// The SQLite page cache `koc` opens a database with, in KiB: 48 MiB,
 /// less than the store's default (64 MiB), leaving room for larger
