@@ -157,6 +157,17 @@ mod tests {
 
     use super::*;
 
+    /// A database in WAL mode with a table `t`, in a directory of its own.
+    fn database() -> (tempfile::TempDir, std::path::PathBuf, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("koc.sqlite");
+        let conn = Connection::open(&path).unwrap();
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            .unwrap();
+        conn.execute_batch("CREATE TABLE t (b BLOB)").unwrap();
+        (dir, path, conn)
+    }
+
     /// Commits a transaction of `rows` rows of a page each, through the
     /// checkpointer as the store does; the WAL's frames after it.
     fn commit(conn: &Connection, checkpointer: &Checkpointer, rows: usize) -> i32 {
@@ -174,12 +185,7 @@ mod tests {
 
     #[test]
     fn between_transactions_the_wal_starts_over_after_a_reader_kept_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("koc.sqlite");
-        let conn = Connection::open(&path).unwrap();
-        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
-            .unwrap();
-        conn.execute_batch("CREATE TABLE t (b BLOB)").unwrap();
+        let (_dir, path, conn) = database();
         // Each commit puts the WAL past twice the mark, so the committing
         // call checkpoints itself (the thread is never woken).
         let checkpointer = Checkpointer::start(&conn, &path, 4).unwrap();
@@ -211,12 +217,7 @@ mod tests {
 
     #[test]
     fn below_four_times_the_mark_there_is_no_checkpoint_between_transactions() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("koc.sqlite");
-        let conn = Connection::open(&path).unwrap();
-        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
-            .unwrap();
-        conn.execute_batch("CREATE TABLE t (b BLOB)").unwrap();
+        let (_dir, path, conn) = database();
         let checkpointer = Checkpointer::start(&conn, &path, 1_000).unwrap();
         let first = commit(&conn, &checkpointer, 20);
         checkpointer.between_transactions(&conn);
