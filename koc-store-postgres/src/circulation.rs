@@ -540,6 +540,18 @@ pub(crate) async fn load_rules<'e>(executor: impl sqlx::PgExecutor<'e>) -> Resul
 /// The primary key of open loans, as a unique violation names it.
 pub(crate) const LOANS_KEY: &str = "loans_pkey";
 
+/// The `INSERT` of [`LoanColumns`]' arrays into open loans.
+macro_rules! insert_loans {
+    () => {
+        concat!(
+            "INSERT INTO loans (",
+            loan_columns!(""),
+            ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], \
+             $4::timestamp[], $5::bigint[], $6::timestamp[], $7::text[])"
+        )
+    };
+}
+
 /// Loans as column arrays, for one `unnest`.
 #[derive(Default)]
 pub(crate) struct LoanColumns<'a> {
@@ -574,11 +586,8 @@ impl<'a> LoanColumns<'a> {
             conn,
             what,
             concat!(
-                "INSERT INTO loans (",
-                loan_columns!(""),
-                ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], \
-                 $4::timestamp[], $5::bigint[], $6::timestamp[], $7::text[]) \
-                 ON CONFLICT (barcode) DO UPDATE SET cardnumber = EXCLUDED.cardnumber, \
+                insert_loans!(),
+                " ON CONFLICT (barcode) DO UPDATE SET cardnumber = EXCLUDED.cardnumber, \
                  issued_at = EXCLUDED.issued_at, due_at = EXCLUDED.due_at, \
                  renewals = EXCLUDED.renewals, last_renewed_at = EXCLUDED.last_renewed_at, \
                  branch = EXCLUDED.branch"
@@ -593,17 +602,7 @@ impl<'a> LoanColumns<'a> {
     /// each row and marks each row it inserts as a speculative insertion
     /// confirmed after.
     pub(crate) async fn insert(&self, conn: &mut PgConnection, what: &str) -> Result<()> {
-        self.write(
-            conn,
-            what,
-            concat!(
-                "INSERT INTO loans (",
-                loan_columns!(""),
-                ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], \
-                 $4::timestamp[], $5::bigint[], $6::timestamp[], $7::text[])"
-            ),
-        )
-        .await
+        self.write(conn, what, insert_loans!()).await
     }
 
     async fn write(&self, conn: &mut PgConnection, what: &str, sql: &'static str) -> Result<()> {
