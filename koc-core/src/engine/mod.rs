@@ -22,7 +22,7 @@ mod state;
 pub use decide::{Decisions, Engine};
 pub use effects::Effects;
 pub use policy::{ConflictRule, LoanPolicy, PolicyError, UnknownConflictRule};
-pub use state::{BatchKeys, BatchState};
+pub use state::{BatchKeys, BatchState, ByKey};
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,12 @@ use chrono::NaiveDateTime;
 
 use crate::{AccountLine, Effects, Hold, Item, Loan, OperationId, Patron, PendingOperation};
 
+/// A map by card number or barcode, as [`BatchState`] keeps them: a hash
+/// map with foldhash's hasher, seeded at random for each map like std's,
+/// and several times faster than std's SipHash on short keys (SipHash was
+/// about 2.4% of the instructions of a SQLite processing run).
+pub type ByKey<V> = HashMap<String, V, foldhash::fast::RandomState>;
+
 /// What a batch of operations touches: the keys a store loads state for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BatchKeys {
@@ -51,18 +57,18 @@ impl BatchKeys {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BatchState {
     /// Patrons by card number.
-    pub patrons: HashMap<String, Patron>,
+    pub patrons: ByKey<Patron>,
     /// Items by barcode.
-    pub items: HashMap<String, Item>,
+    pub items: ByKey<Item>,
     /// Open loans by barcode.
-    pub loans: HashMap<String, Loan>,
+    pub loans: ByKey<Loan>,
     /// Outstanding debits by card number, oldest first.
-    pub debts: HashMap<String, Vec<AccountLine>>,
+    pub debts: ByKey<Vec<AccountLine>>,
     /// Unfilled holds by barcode, oldest first.
-    pub holds: HashMap<String, Vec<Hold>>,
+    pub holds: ByKey<Vec<Hold>>,
     /// Earliest pending operation outside the batch, by barcode.
-    pub earlier_pending: HashMap<String, (NaiveDateTime, OperationId)>,
-    userids: HashMap<String, String>,
+    pub earlier_pending: ByKey<(NaiveDateTime, OperationId)>,
+    userids: ByKey<String>,
 }
 
 impl BatchState {
