@@ -93,8 +93,14 @@ mod tests {
             (LOAD_PATRONS_BY_CARD, "PRIMARY KEY (cardnumber=?)"),
             (LOAD_PATRONS_BY_USERID, "(userid=?)"),
             (LOAD_DEBTS, "account_lines_owed (cardnumber=?)"),
-            (LOAD_ITEMS, "PRIMARY KEY (barcode=?)"),
-            (LOAD_LOANS, "PRIMARY KEY (barcode=?)"),
+            (
+                LOAD_ITEMS_WITH_LOANS,
+                "SEARCH i USING PRIMARY KEY (barcode=?)",
+            ),
+            (
+                LOAD_ITEMS_WITH_LOANS,
+                "SEARCH l USING PRIMARY KEY (barcode=?)",
+            ),
             (LOAD_HOLDS, "holds_waiting (barcode=?)"),
             (UPDATE_ITEM, "PRIMARY KEY (barcode=?)"),
             (

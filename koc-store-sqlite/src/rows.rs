@@ -102,6 +102,26 @@ pub(crate) fn loan(row: &Row<'_>) -> rusqlite::Result<Loan> {
     })
 }
 
+/// An item (as [`item`] reads it) and, from the next six columns, its open
+/// loan: `cardnumber, issued_at, due_at, renewals, last_renewed_at, branch`
+/// of a `LEFT JOIN`, all `NULL` when the item is not on loan.
+pub(crate) fn item_with_loan(row: &Row<'_>) -> rusqlite::Result<(Item, Option<Loan>)> {
+    let item = item(row)?;
+    let loan = match row.get::<_, Option<String>>(9)? {
+        Some(cardnumber) => Some(Loan {
+            barcode: item.barcode.clone(),
+            cardnumber,
+            issued_at: row.get::<_, Time>(10)?.0,
+            due_at: row.get::<_, Time>(11)?.0,
+            renewals: row.get(12)?,
+            last_renewed_at: row.get::<_, Option<Time>>(13)?.map(|t| t.0),
+            branch: row.get(14)?,
+        }),
+        None => None,
+    };
+    Ok((item, loan))
+}
+
 /// [`loan_columns!`], then `returned_at`.
 pub(crate) fn closed_loan(row: &Row<'_>) -> rusqlite::Result<ClosedLoan> {
     Ok(ClosedLoan {

@@ -270,18 +270,17 @@ pub(crate) const LOAD_DEBTS: &str = concat!(
      ORDER BY created_at, id"
 );
 
-// Without the catalogue text, which processing never reads (see
-// `BatchState`): one narrow row per item.
-pub(crate) const LOAD_ITEMS: &str = concat!(
+// Each item with its open loan, if any, in one statement: the loan is
+// looked up as the item is found, rather than by a second pass over the
+// barcodes. Without the catalogue text, which processing never reads (see
+// `BatchState`): one narrow row per item. (`rows::item_with_loan` reads
+// these columns.)
+pub(crate) const LOAD_ITEMS_WITH_LOANS: &str = concat!(
     "SELECT ",
     item_circulation_columns!(),
-    " FROM items AS i WHERE i.barcode IN rarray(?1)"
-);
-
-pub(crate) const LOAD_LOANS: &str = concat!(
-    "SELECT ",
-    loan_columns!(),
-    " FROM loans WHERE barcode IN rarray(?1)"
+    ", l.cardnumber, l.issued_at, l.due_at, l.renewals, l.last_renewed_at, l.branch
+     FROM items AS i LEFT JOIN loans AS l ON l.barcode = i.barcode
+     WHERE i.barcode IN rarray(?1)"
 );
 
 pub(crate) const LOAD_HOLDS: &str = concat!(
@@ -393,12 +392,12 @@ fn load(
         state.add_debt(rows::account_line(row)?);
         Ok(())
     })?;
-    each_row(conn, LOAD_ITEMS, [&barcodes], |row| {
-        state.add_item(rows::item(row)?);
-        Ok(())
-    })?;
-    each_row(conn, LOAD_LOANS, [&barcodes], |row| {
-        state.add_loan(rows::loan(row)?);
+    each_row(conn, LOAD_ITEMS_WITH_LOANS, [&barcodes], |row| {
+        let (item, loan) = rows::item_with_loan(row)?;
+        if let Some(loan) = loan {
+            state.add_loan(loan);
+        }
+        state.add_item(item);
         Ok(())
     })?;
     each_row(conn, LOAD_HOLDS, [&barcodes], |row| {
