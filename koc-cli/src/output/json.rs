@@ -130,9 +130,10 @@ impl PendingJson {
     }
 }
 
-/// One processed operation.
+/// One processed operation, borrowing its text from the result (a run
+/// writes a million of them).
 #[derive(Clone, Debug, Serialize)]
-pub struct ResultJson {
+pub struct ResultJson<'a> {
     /// The operation's id.
     pub id: i64,
     /// When it happened offline: `YYYY-MM-DD HH:MM:SS.mmm`.
@@ -140,33 +141,33 @@ pub struct ResultJson {
     /// `issue`, `return` or `payment`.
     pub action: &'static str,
     /// The card number given.
-    pub cardnumber: Option<String>,
+    pub cardnumber: Option<&'a str>,
     /// The barcode given.
-    pub barcode: Option<String>,
+    pub barcode: Option<&'a str>,
     /// The amount of a payment.
     pub amount: Option<String>,
     /// The outcome code (`issued`, `item_not_found` ...).
     pub outcome: &'static str,
     /// Koha's message, or a sentence.
-    pub message: String,
+    pub message: &'a str,
     /// The warning codes, in order.
     pub warnings: Vec<&'static str>,
     /// The warnings' sentences, in the same order.
-    pub warning_messages: Vec<String>,
+    pub warning_messages: Vec<&'a str>,
 }
 
-impl From<&ProcessedOperation> for ResultJson {
-    fn from(result: &ProcessedOperation) -> ResultJson {
+impl<'a> From<&'a ProcessedOperation> for ResultJson<'a> {
+    fn from(result: &'a ProcessedOperation) -> ResultJson<'a> {
         let op = &result.pending.operation;
         ResultJson {
             id: result.pending.id.0,
             timestamp: time::millis(op.time),
             action: op.action.as_str(),
-            cardnumber: op.cardnumber.clone(),
-            barcode: op.barcode.clone(),
+            cardnumber: op.cardnumber.as_deref(),
+            barcode: op.barcode.as_deref(),
             amount: op.amount.map(|a| a.to_string()),
             outcome: result.outcome.code.as_str(),
-            message: result.outcome.message.clone(),
+            message: &result.outcome.message,
             warnings: result
                 .outcome
                 .warnings
@@ -177,7 +178,7 @@ impl From<&ProcessedOperation> for ResultJson {
                 .outcome
                 .warnings
                 .iter()
-                .map(|w| w.message.clone())
+                .map(|w| w.message.as_str())
                 .collect(),
         }
     }
