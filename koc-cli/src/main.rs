@@ -24,8 +24,8 @@ use clap::Parser;
 use crate::error::{CliError, Status};
 
 fn main() -> ExitCode {
-    allocator::give_back_freed_memory_at_once();
     let cli = cli::Cli::parse();
+    allocator::set_up_for(&cli.database);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
