@@ -1,5 +1,5 @@
 //! The allocator: mimalloc, giving freed memory back to the system at once
-//! on SQLite.
+//! when processing on SQLite.
 //!
 //! mimalloc rather than the system's allocator: processing and enqueuing
 //! make and free many small strings (card numbers, barcodes, messages), and
@@ -16,14 +16,19 @@
 //! back at once, no slower (25.2 and 25.6 s against 27.2 and 27.8 s,
 //! interleaved runs).
 //!
-//! Only on SQLite, though: on PostgreSQL a run's batches are small (2 000
-//! operations), its peak far from the limit, and giving memory back at
-//! once cost page faults (a third of `koc`'s CPU samples were allocating,
-//! freeing and faulting pages in). 1 000 000 operations, five runs in turn
-//! with mimalloc's delay and at once: `koc` used 16.4 s of CPU against
-//! 21.4 s on average (1.3 to 2.0 s of system time against 5.2 to 6.2 s),
-//! the runs took 44.4 s against 49.2 s, and peaked at 75 to 82 MiB against
-//! 51 to 59. `main` calls [`set_up_for`] with `--database`.
+//! Only for processing on SQLite, though. On PostgreSQL a run's batches
+//! are small (2 000 operations), its peak far from the limit, and giving
+//! memory back at once cost page faults (a third of `koc`'s CPU samples
+//! were allocating, freeing and faulting pages in). 1 000 000 operations,
+//! five runs in turn with mimalloc's delay and at once: `koc` used 16.4 s
+//! of CPU against 21.4 s on average (1.3 to 2.0 s of system time against
+//! 5.2 to 6.2 s), the runs took 44.4 s against 49.2 s, and peaked at 75 to
+//! 82 MiB against 51 to 59. Enqueuing holds no batch of state either:
+//! `koc enqueue` of 1 000 000 operations into a SQLite file took 3.43 /
+//! 3.15 / 3.15 s with the delay against 4.17 / 3.82 / 3.56 s at once
+//! (runs in turn), and peaked at 104 to 109 MiB against 89 to 92. `main`
+//! calls [`set_up_for`] with `--database` and whether the command
+//! processes.
 
 /// The allocator of the `koc` binary.
 #[global_allocator]
@@ -35,21 +40,23 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// is mimalloc 3's purge delay.
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Sets mimalloc up for a run on this `--database`: on SQLite (or a value
-/// that is no database, which the command then reports), freed memory
-/// goes back to the system at once; on PostgreSQL mimalloc keeps its delay.
-pub fn set_up_for(database: &str) {
-    if gives_back_at_once(database) {
+/// Sets mimalloc up for a command on this `--database`: a command that
+/// `processes` on SQLite (or on a value that is no database, which the
+/// command then reports) gives freed memory back to the system at once;
+/// any other keeps mimalloc's delay.
+pub fn set_up_for(database: &str, processes: bool) {
+    if gives_back_at_once(database, processes) {
         give_back_freed_memory_at_once();
     }
 }
 
-/// Whether a run on `database` gives freed memory back at once.
-fn gives_back_at_once(database: &str) -> bool {
-    !matches!(
-        crate::database::Database::parse(database),
-        Ok(crate::database::Database::Postgres { .. })
-    )
+/// Whether a command on `database` gives freed memory back at once.
+fn gives_back_at_once(database: &str, processes: bool) -> bool {
+    processes
+        && !matches!(
+            crate::database::Database::parse(database),
+            Ok(crate::database::Database::Postgres { .. })
+        )
 }
 
 /// Makes mimalloc give memory back to the system as soon as it is free
@@ -77,11 +84,13 @@ mod tests {
     }
 
     #[test]
-    fn only_sqlite_runs_give_memory_back_at_once() {
-        assert!(gives_back_at_once("koc.sqlite"));
-        assert!(gives_back_at_once("sqlite:/tmp/koc.sqlite"));
-        assert!(!gives_back_at_once("postgres://koc@localhost/koc"));
-        assert!(!gives_back_at_once("postgresql://koc@localhost/koc"));
+    fn only_processing_on_sqlite_gives_memory_back_at_once() {
+        assert!(gives_back_at_once("koc.sqlite", true));
+        assert!(gives_back_at_once("sqlite:/tmp/koc.sqlite", true));
+        assert!(!gives_back_at_once("postgres://koc@localhost/koc", true));
+        assert!(!gives_back_at_once("postgresql://koc@localhost/koc", true));
+        assert!(!gives_back_at_once("koc.sqlite", false));
+        assert!(!gives_back_at_once("postgres://koc@localhost/koc", false));
     }
 
     #[test]

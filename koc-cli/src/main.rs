@@ -25,7 +25,11 @@ use crate::error::{CliError, Status};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    allocator::set_up_for(&cli.database);
+    let processes = matches!(
+        cli.command,
+        cli::Command::Process(_) | cli::Command::Apply(_)
+    );
+    allocator::set_up_for(&cli.database, processes);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
