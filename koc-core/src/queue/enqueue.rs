@@ -61,7 +61,9 @@ impl EnqueueReport {
         known: impl Fn(&str) -> Option<DuplicateOf>,
     ) -> Vec<usize> {
         let mut new = Vec::with_capacity(operations.len());
-        let mut in_batch: HashMap<&str, usize> = HashMap::with_capacity(operations.len());
+        // foldhash, as `ByKey`: a fingerprint per operation enqueued.
+        let mut in_batch: HashMap<&str, usize, foldhash::fast::RandomState> =
+            HashMap::with_capacity_and_hasher(operations.len(), Default::default());
         for (index, (operation, fingerprint)) in operations.iter().zip(fingerprints).enumerate() {
             let fingerprint = fingerprint.as_ref();
             let of = match in_batch.get(fingerprint) {
