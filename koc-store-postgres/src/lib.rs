@@ -127,6 +127,8 @@ mod process;
 mod queue;
 mod rows;
 mod store;
+#[cfg(test)]
+mod testing;
 
 pub use migrate::SCHEMA_VERSION;
 pub use options::{DEFAULT_MAX_CONNECTIONS, DEFAULT_SCHEMA, PostgresOptions};

@@ -224,6 +224,43 @@ pub(crate) use pending_of_ids;
 /// The unique index on operations' fingerprints, as an error names it.
 const FINGERPRINT_KEY: &str = "operations_fingerprint_key";
 
+/// The greatest fingerprint known: the last entry of its index.
+///
+/// With the planner's statistics taken while `operations` was empty (a new
+/// database), `max(fingerprint)` read the whole table, or the whole index,
+/// at each call: a first upload's cost grew with the square of its size
+/// (1 000 000 operations in chunks of 10 000: 2.4 to 4.4 s of server
+/// time). With sequential scans off for the statement, the plan is the
+/// last entry of the index whatever the statistics (5 ms for the same 100
+/// calls). Called in the enqueue's transaction.
+async fn greatest_fingerprint(conn: &mut PgConnection) -> Result<Option<String>> {
+    sequential_scans(conn, false).await?;
+    let greatest = sqlx::query_scalar(GREATEST_FINGERPRINT)
+        .fetch_optional(&mut *conn)
+        .await
+        .doing("looking for operations already known");
+    sequential_scans(conn, true).await?;
+    greatest
+}
+
+const GREATEST_FINGERPRINT: &str =
+    "SELECT fingerprint FROM operations ORDER BY fingerprint DESC LIMIT 1";
+
+/// Lets the planner scan tables in full, or not, until the end of the
+/// transaction.
+async fn sequential_scans(conn: &mut PgConnection, on: bool) -> Result<()> {
+    let set = if on {
+        "SET LOCAL enable_seqscan = on"
+    } else {
+        "SET LOCAL enable_seqscan = off"
+    };
+    sqlx::query(set)
+        .execute(conn)
+        .await
+        .doing("setting up the search for operations already known")?;
+    Ok(())
+}
+
 /// Whether an operation with this fingerprint was ever enqueued.
 async fn is_known(conn: &mut PgConnection, fingerprint: &str) -> Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM operations WHERE fingerprint = $1)")
@@ -324,11 +361,7 @@ impl PostgresStore {
         // operations later than any known: only those not after the
         // greatest fingerprint known can be known. (Byte order, as the
         // column's collation "C" compares.)
-        let greatest: Option<String> =
-            sqlx::query_scalar("SELECT max(fingerprint) FROM operations")
-                .fetch_one(&mut *conn)
-                .await
-                .doing("looking for operations already known")?;
+        let greatest = greatest_fingerprint(conn).await?;
         let keys: Vec<&str> = match &greatest {
             Some(greatest) => fingerprints
                 .iter()
@@ -607,5 +640,71 @@ impl Queue for PostgresStore {
 
     async fn requeue(&self, ids: &[OperationId], _by: &str) -> Result<RequeueReport> {
         in_transaction!(self, "requeuing", |conn| self.requeue_in(conn, ids))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use sqlx::Connection;
+
+    use super::*;
+    use crate::testing::store;
+
+    /// How many times this transaction read `operations` in full, and
+    /// through an index.
+    async fn scans(conn: &mut PgConnection) -> (i64, i64) {
+        sqlx::query_as(
+            "SELECT seq_scan, coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables \
+             WHERE relid = 'operations'::regclass",
+        )
+        .fetch_one(conn)
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_greatest_fingerprint_is_the_last_index_entry_whatever_the_statistics() {
+        let Some(store) = store("greatest").await else {
+            return;
+        };
+        let mut conn = store.pool().acquire().await.unwrap();
+        // Statistics of an empty table, as in a new database.
+        sqlx::query("ANALYZE operations")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        assert_eq!(greatest_fingerprint(&mut tx).await.unwrap(), None);
+        // A first upload, in the same transaction: the statistics still
+        // say the table is empty.
+        sqlx::query(
+            "INSERT INTO operations (id, upload_id, enqueued_at, fingerprint, action, time, \
+             userid, branch, source_kind) \
+             SELECT g, 1, now(), 'f' || lpad(g::text, 6, '0'), 'issue', now(), 'u', 'CPL', \
+             'request' FROM generate_series(1, 20000) AS g",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        let before = scans(&mut tx).await;
+        assert_eq!(
+            greatest_fingerprint(&mut tx).await.unwrap().as_deref(),
+            Some("f020000")
+        );
+        // Found through the index, without reading the table in full.
+        let (sequential, indexed) = scans(&mut tx).await;
+        assert_eq!(sequential, before.0, "read the table in full");
+        assert_eq!(indexed, before.1 + 1);
+        // Sequential scans are allowed again for what follows.
+        let allowed: String = sqlx::query_scalar("SELECT current_setting('enable_seqscan')")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(allowed, "on");
+        drop(tx);
+        drop(conn);
+        store.drop_schema().await.unwrap();
     }
 }

@@ -430,7 +430,7 @@ mod tests {
     use sqlx::Connection;
 
     use super::*;
-    use crate::{PostgresOptions, PostgresStore};
+    use crate::testing::store;
 
     fn at(hour: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(2026, 7, 22)
@@ -448,31 +448,6 @@ mod tests {
             last_renewed_at: None,
             branch: Some("CPL".into()),
         }
-    }
-
-    /// A store on a schema of its own, or `None` (said loudly) without a
-    /// server.
-    async fn store(tag: &str) -> Option<PostgresStore> {
-        let Some(url) = std::env::var("DATABASE_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-        else {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "\n!!! SKIPPED: DATABASE_URL not set: {tag} needs a PostgreSQL server \
-                 (scripts/test always starts one).\n"
-            );
-            return None;
-        };
-        let schema = format!("koc_t_{tag}_{}", std::process::id());
-        Some(
-            PostgresOptions::new(url)
-                .schema(schema)
-                .connect()
-                .await
-                .unwrap(),
-        )
     }
 
     async fn loans(conn: &mut PgConnection) -> Vec<(String, String, NaiveDateTime)> {
