@@ -91,33 +91,32 @@ macro_rules! loan_columns {
 pub(crate) use loan_columns;
 
 pub(crate) fn loan(row: &Row<'_>) -> rusqlite::Result<Loan> {
+    loan_at(row, 0)
+}
+
+/// A loan from [`loan_columns!`] starting at column `start`.
+fn loan_at(row: &Row<'_>, start: usize) -> rusqlite::Result<Loan> {
+    let at = |i: usize| start + i;
     Ok(Loan {
-        barcode: row.get(0)?,
-        cardnumber: row.get(1)?,
-        issued_at: row.get::<_, Time>(2)?.0,
-        due_at: row.get::<_, Time>(3)?.0,
-        renewals: row.get(4)?,
-        last_renewed_at: row.get::<_, Option<Time>>(5)?.map(|t| t.0),
-        branch: row.get(6)?,
+        barcode: row.get(at(0))?,
+        cardnumber: row.get(at(1))?,
+        issued_at: row.get::<_, Time>(at(2))?.0,
+        due_at: row.get::<_, Time>(at(3))?.0,
+        renewals: row.get(at(4))?,
+        last_renewed_at: row.get::<_, Option<Time>>(at(5))?.map(|t| t.0),
+        branch: row.get(at(6))?,
     })
 }
 
-/// An item (as [`item`] reads it) and, from the next six columns, its open
-/// loan: `cardnumber, issued_at, due_at, renewals, last_renewed_at, branch`
-/// of a `LEFT JOIN`, all `NULL` when the item is not on loan.
+/// An item (as [`item`] reads it) and, from the next columns
+/// ([`loan_columns!`] of a `LEFT JOIN`, all `NULL` when the item is not on
+/// loan), its open loan.
 pub(crate) fn item_with_loan(row: &Row<'_>) -> rusqlite::Result<(Item, Option<Loan>)> {
+    const LOAN: usize = 9;
     let item = item(row)?;
-    let loan = match row.get::<_, Option<String>>(9)? {
-        Some(cardnumber) => Some(Loan {
-            barcode: item.barcode.clone(),
-            cardnumber,
-            issued_at: row.get::<_, Time>(10)?.0,
-            due_at: row.get::<_, Time>(11)?.0,
-            renewals: row.get(12)?,
-            last_renewed_at: row.get::<_, Option<Time>>(13)?.map(|t| t.0),
-            branch: row.get(14)?,
-        }),
-        None => None,
+    let loan = match row.get_ref(LOAN)? {
+        rusqlite::types::ValueRef::Null => None,
+        _ => Some(loan_at(row, LOAN)?),
     };
     Ok((item, loan))
 }

@@ -278,7 +278,7 @@ pub(crate) const LOAD_DEBTS: &str = concat!(
 pub(crate) const LOAD_ITEMS_WITH_LOANS: &str = concat!(
     "SELECT ",
     item_circulation_columns!(),
-    ", l.cardnumber, l.issued_at, l.due_at, l.renewals, l.last_renewed_at, l.branch
+    ", l.barcode, l.cardnumber, l.issued_at, l.due_at, l.renewals, l.last_renewed_at, l.branch
      FROM items AS i LEFT JOIN loans AS l ON l.barcode = i.barcode
      WHERE i.barcode IN rarray(?1)"
 );
