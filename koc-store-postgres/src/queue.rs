@@ -232,34 +232,32 @@ const FINGERPRINT_KEY: &str = "operations_fingerprint_key";
 /// (1 000 000 operations in chunks of 10 000: 2.4 to 4.4 s of server
 /// time). With sequential scans off for the statement, the plan is the
 /// last entry of the index whatever the statistics (5 ms for the same 100
-/// calls). Called in the enqueue's transaction.
+/// calls). Called in the enqueue's transaction, which then plans as it
+/// did before: the setting it had is put back.
 async fn greatest_fingerprint(conn: &mut PgConnection) -> Result<Option<String>> {
-    sequential_scans(conn, false).await?;
+    let doing = "setting up the search for operations already known";
+    let was: String = sqlx::query_scalar("SELECT current_setting('enable_seqscan')")
+        .fetch_one(&mut *conn)
+        .await
+        .doing(doing)?;
+    sqlx::query("SET LOCAL enable_seqscan = off")
+        .execute(&mut *conn)
+        .await
+        .doing(doing)?;
     let greatest = sqlx::query_scalar(GREATEST_FINGERPRINT)
         .fetch_optional(&mut *conn)
         .await
-        .doing("looking for operations already known");
-    sequential_scans(conn, true).await?;
-    greatest
+        .doing("looking for operations already known")?;
+    sqlx::query("SELECT set_config('enable_seqscan', $1, true)")
+        .bind(&was)
+        .execute(&mut *conn)
+        .await
+        .doing(doing)?;
+    Ok(greatest)
 }
 
 const GREATEST_FINGERPRINT: &str =
     "SELECT fingerprint FROM operations ORDER BY fingerprint DESC LIMIT 1";
-
-/// Lets the planner scan tables in full, or not, until the end of the
-/// transaction.
-async fn sequential_scans(conn: &mut PgConnection, on: bool) -> Result<()> {
-    let set = if on {
-        "SET LOCAL enable_seqscan = on"
-    } else {
-        "SET LOCAL enable_seqscan = off"
-    };
-    sqlx::query(set)
-        .execute(conn)
-        .await
-        .doing("setting up the search for operations already known")?;
-    Ok(())
-}
 
 /// Whether an operation with this fingerprint was ever enqueued.
 async fn is_known(conn: &mut PgConnection, fingerprint: &str) -> Result<bool> {
@@ -703,6 +701,20 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(allowed, "on");
+        // A transaction that had them off has them off again.
+        sqlx::query("SET LOCAL enable_seqscan = off")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(
+            greatest_fingerprint(&mut tx).await.unwrap().as_deref(),
+            Some("f020000")
+        );
+        let kept: String = sqlx::query_scalar("SELECT current_setting('enable_seqscan')")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(kept, "off");
         drop(tx);
         drop(conn);
         store.drop_schema().await.unwrap();
