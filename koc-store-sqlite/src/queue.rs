@@ -310,7 +310,8 @@ impl<'a> NewRow<'a> {
 }
 
 pub(crate) const KNOWN_FINGERPRINTS: &str =
-    "SELECT fingerprint, id FROM operations WHERE fingerprint IN rarray(?1)";
+    "SELECT o.fingerprint, o.id FROM rarray(?1) AS k CROSS JOIN operations AS o
+     ON o.fingerprint = k.value";
 
 /// Which of these fingerprints the store knows, and where: pending, or
 /// else in history.
@@ -336,8 +337,8 @@ fn known_fingerprints<'f>(
     let ids = List::integers(found.values().copied());
     let mut select = conn
         .prepare_cached(
-            "SELECT o.id FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id
-             WHERE o.id IN rarray(?1)",
+            "SELECT o.id FROM rarray(?1) AS k CROSS JOIN operations AS o ON o.id = k.value
+             JOIN pending AS p ON p.time = o.time AND p.id = o.id",
         )
         .context(what)?;
     let pending = select

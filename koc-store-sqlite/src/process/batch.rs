@@ -2,7 +2,8 @@
 //! the effects and move the operations to history. The caller wraps it in a
 //! transaction.
 //!
-//! Every load is one statement for the whole batch (`IN rarray(?)`), and
+//! Every load is one statement for the whole batch (a join from the
+//! batch's keys, `rarray(?)`, looking each one up in order), and
 //! every write a cached prepared statement, so a batch of thousands of
 //! operations costs a handful of statements plus one execution per row
 //! written.
@@ -251,13 +252,13 @@ pub(crate) fn chosen(conn: &Connection, ids: &[OperationId]) -> Result<Vec<Opera
 pub(crate) const LOAD_PATRONS_BY_CARD: &str = concat!(
     "SELECT ",
     patron_columns!(),
-    " FROM patrons WHERE cardnumber IN rarray(?1)"
+    " FROM rarray(?1) AS k CROSS JOIN patrons ON cardnumber = k.value"
 );
 
 pub(crate) const LOAD_PATRONS_BY_USERID: &str = concat!(
     "SELECT ",
     patron_columns!(),
-    " FROM patrons WHERE userid IN rarray(?1)"
+    " FROM rarray(?1) AS k CROSS JOIN patrons ON userid = k.value"
 );
 
 // `INDEXED BY`: without statistics the planner would rather read every
@@ -265,8 +266,8 @@ pub(crate) const LOAD_PATRONS_BY_USERID: &str = concat!(
 pub(crate) const LOAD_DEBTS: &str = concat!(
     "SELECT ",
     account_line_columns!(),
-    " FROM account_lines INDEXED BY account_lines_owed
-     WHERE cardnumber IN rarray(?1) AND kind = 'debit' AND outstanding > 0
+    " FROM rarray(?1) AS k CROSS JOIN account_lines INDEXED BY account_lines_owed
+     ON cardnumber = k.value WHERE kind = 'debit' AND outstanding > 0
      ORDER BY created_at, id"
 );
 
@@ -279,14 +280,15 @@ pub(crate) const LOAD_ITEMS_WITH_LOANS: &str = concat!(
     "SELECT ",
     item_circulation_columns!(),
     ", l.barcode, l.cardnumber, l.issued_at, l.due_at, l.renewals, l.last_renewed_at, l.branch
-     FROM items AS i LEFT JOIN loans AS l ON l.barcode = i.barcode
-     WHERE i.barcode IN rarray(?1)"
+     FROM rarray(?1) AS k CROSS JOIN items AS i ON i.barcode = k.value
+     LEFT JOIN loans AS l ON l.barcode = i.barcode"
 );
 
 pub(crate) const LOAD_HOLDS: &str = concat!(
     "SELECT ",
     hold_columns!(),
-    " FROM holds WHERE barcode IN rarray(?1) AND filled_at IS NULL ORDER BY placed_at, id"
+    " FROM rarray(?1) AS k CROSS JOIN holds ON barcode = k.value
+     WHERE filled_at IS NULL ORDER BY placed_at, id"
 );
 
 /// Writes what processing changes of an item, when it changed.
