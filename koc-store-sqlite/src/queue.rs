@@ -459,7 +459,14 @@ impl Queue for SqliteStore {
         upload: Option<UploadId>,
         operations: &[Operation],
     ) -> Result<EnqueueReport> {
-        let operations = operations.to_vec();
+        self.enqueue_owned(upload, operations.to_vec()).await
+    }
+
+    async fn enqueue_owned(
+        &self,
+        upload: Option<UploadId>,
+        operations: Vec<Operation>,
+    ) -> Result<EnqueueReport> {
         // Each row refers to the upload or the operation just written.
         self.write_checked_by_construction("enqueuing operations", move |tx| {
             enqueue(tx, upload, &operations)

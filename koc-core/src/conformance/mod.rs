@@ -65,6 +65,7 @@ macro_rules! __koc_conformance_scenarios {
             returned_item_with_a_hold_goes_to_the_hold_shelf,
             added_operation_reads_back_whole,
             duplicates_are_not_queued,
+            owned_batch_is_enqueued_as_a_lent_one,
             known_operations_among_new_ones,
             uploads_interleave_in_time_order,
             upload_spans_several_batches,

@@ -2,7 +2,7 @@
 
 use super::fixtures::*;
 use crate::{
-    Action, DueDate, DuplicateOf, HistoryFilter, LoanFilter, OperationId, OutcomeCode,
+    Action, DueDate, DuplicateOf, HistoryFilter, LoanFilter, Operation, OperationId, OutcomeCode,
     PendingFilter, ProcessRun, RequeueRefusal, Result, Source, Store, StoreExt,
 };
 
@@ -79,6 +79,46 @@ pub async fn duplicates_are_not_queued<S: Store + ?Sized>(store: &S) -> Result<(
     assert_eq!(store.count_pending(&PendingFilter::all()).await?, 0);
     // Two payments, not three or four.
     assert_eq!(store.balance(JANE).await?, money("-4.50"));
+    Ok(())
+}
+
+/// Operations given away ([`Queue::enqueue_owned`](crate::Queue::enqueue_owned))
+/// are enqueued as lent ones are: duplicates within the batch and of the
+/// queue left out, the others added in order, joining the upload given.
+pub async fn owned_batch_is_enqueued_as_a_lent_one<S: Store + ?Sized>(store: &S) -> Result<()> {
+    library(store).await?;
+    let pay = payment("2026-07-22 10:17:45", JANE, "5.00");
+    let first = store.enqueue(None, std::slice::from_ref(&pay)).await?;
+    let later = checkin("2026-07-22 10:20:00", MIDDLEMARCH);
+    let earlier = checkin("2026-07-22 10:19:00", LEFT_HAND);
+    let owned = store
+        .enqueue_owned(
+            Some(first.upload),
+            vec![later.clone(), pay, earlier.clone(), later.clone()],
+        )
+        .await?;
+    assert_eq!(owned.upload, first.upload);
+    assert_eq!(owned.added.len(), 2);
+    assert!(owned.added[0] < owned.added[1], "ids in the order given");
+    let of: Vec<(usize, DuplicateOf)> = owned
+        .duplicates
+        .iter()
+        .map(|duplicate| (duplicate.index, duplicate.of))
+        .collect();
+    assert_eq!(
+        of,
+        vec![
+            (1, DuplicateOf::Pending(first.added[0])),
+            (3, DuplicateOf::Batch(0)),
+        ]
+    );
+    let pending: Vec<Operation> = store
+        .pending(&PendingFilter::all())
+        .await?
+        .into_iter()
+        .map(|p| p.operation)
+        .collect();
+    assert_eq!(pending[1..], [earlier, later]);
     Ok(())
 }
 

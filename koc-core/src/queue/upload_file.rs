@@ -236,11 +236,13 @@ async fn flush<S: Queue + ?Sized>(
     if batch.is_empty() {
         return Ok(());
     }
-    let queued = store.enqueue(*upload, batch).await?;
+    // The batch is given away (a store may hand it to another thread
+    // without copying it) and starts again, as large.
+    let operations = std::mem::replace(batch, Vec::with_capacity(batch.capacity()));
+    let queued = store.enqueue_owned(*upload, operations).await?;
     *upload = Some(queued.upload);
     report.upload = queued.upload;
     report.added += queued.added.len() as u64;
     report.duplicates.extend(queued.duplicates);
-    batch.clear();
     Ok(())
 }

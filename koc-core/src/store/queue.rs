@@ -26,6 +26,22 @@ pub trait Queue: Send + Sync {
         operations: &[Operation],
     ) -> Result<EnqueueReport>;
 
+    /// [`Queue::enqueue`] of operations the caller has no further use for:
+    /// a store that hands them to another thread (SQLite's) takes them as
+    /// they are instead of copying them. [`enqueue_file`](crate::enqueue_file)
+    /// calls it. By default, [`Queue::enqueue`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Queue::enqueue`].
+    async fn enqueue_owned(
+        &self,
+        upload: Option<UploadId>,
+        operations: Vec<Operation>,
+    ) -> Result<EnqueueReport> {
+        self.enqueue(upload, &operations).await
+    }
+
     /// Pending operations passing `filter`, in processing order: time, then
     /// enqueue order.
     ///
