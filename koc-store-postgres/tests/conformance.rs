@@ -12,5 +12,5 @@ koc_core::conformance_tests!(optional fresh_store);
 #[test]
 fn the_suite_has_every_scenario() {
     // One test per scenario above: the macro expands them all.
-    assert_eq!(koc_core::conformance::scenario_names().len(), 41);
+    assert_eq!(koc_core::conformance::scenario_names().len(), 42);
 }
