@@ -98,7 +98,11 @@ pub fn push_time(text: &mut String, at: NaiveDateTime, precision: TimePrecision)
     ] {
         digits[at] = separator;
     }
-    text.extend(digits[..precision.len()].iter().map(|&b| char::from(b)));
+    // Appended in one copy, not a character at a time; always valid UTF-8
+    // (ASCII digits and separators).
+    if let Ok(digits) = std::str::from_utf8(&digits[..precision.len()]) {
+        text.push_str(digits);
+    }
 }
 
 #[cfg(test)]

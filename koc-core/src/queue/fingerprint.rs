@@ -89,7 +89,9 @@ impl Fingerprint {
 }
 
 fn push_escaped(text: &mut String, field: &str) {
-    if !field.contains(['\t', '\\']) {
+    // A byte search: TAB and backslash are ASCII, and never part of
+    // another character in UTF-8.
+    if !field.bytes().any(|b| b == b'\t' || b == b'\\') {
         text.push_str(field);
         return;
     }
