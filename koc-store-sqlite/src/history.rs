@@ -14,7 +14,7 @@ use crate::codec::Time;
 use crate::error::Context;
 use crate::insert::insert_many;
 use crate::query::Query;
-use crate::rows::{self, PENDING_WIDTH, operation_columns};
+use crate::rows::{self, PENDING_WIDTH, operation_columns, source_file_join};
 
 /// A history row to write.
 struct NewEntry<'a> {
@@ -77,7 +77,8 @@ const HISTORY_SELECT: &str = concat!(
     "SELECT h.id, ",
     operation_columns!(),
     ", h.outcome, h.message, h.warnings, h.processed_by, h.processed_at, h.requeued_at \
-     FROM history AS h JOIN operations AS o ON o.id = h.operation"
+     FROM history AS h JOIN operations AS o ON o.id = h.operation",
+    source_file_join!()
 );
 
 fn entry(row: &Row<'_>) -> rusqlite::Result<HistoryEntry> {

@@ -201,6 +201,7 @@ mod query;
 mod queue;
 mod rows;
 mod schema;
+mod source_files;
 mod store;
 
 pub use options::{SqliteOptions, Synchronous};

@@ -7,7 +7,8 @@ use std::collections::{HashMap, HashSet};
 use async_trait::async_trait;
 use koc_core::{
     DeleteReport, DuplicateOf, EnqueueReport, Operation, OperationId, Outcome, OutcomeCode,
-    PendingFilter, PendingOperation, Queue, RequeueRefusal, RequeueReport, Result, UploadId,
+    PendingFilter, PendingOperation, Queue, RequeueRefusal, RequeueReport, Result, Source,
+    UploadId,
 };
 use rusqlite::ToSql;
 use rusqlite::types::Value;
@@ -20,7 +21,10 @@ use crate::history::{now, record};
 use crate::insert::{insert_many, insert_while_all_written};
 use crate::list::List;
 use crate::query::Query;
-use crate::rows::{self, due_parts, operation_columns, operation_fields, source_parts};
+use crate::rows::{
+    self, due_parts, operation_columns, operation_fields, source_file_join, source_parts,
+};
+use crate::source_files::SourceFiles;
 
 fn enqueue(
     conn: &Connection,
@@ -68,7 +72,7 @@ fn enqueue(
     if let Some(&first) = new.first()
         && !is_known(conn, &fingerprints[first])?
     {
-        let rows = new_rows(last_id, &new, &fingerprints, operations);
+        let rows = new_rows(conn, last_id, &new, &fingerprints, operations)?;
         let origin = shared_origin(&rows);
         if write_operations(conn, upload, enqueued_at, &rows, origin, Unless::OneIsKnown)? {
             return queued(conn, upload, &rows, origin, report);
@@ -85,7 +89,7 @@ fn enqueue(
     let new = report.sort_out_duplicates(operations, &fingerprints, |fingerprint| {
         known.get(fingerprint).copied()
     });
-    let rows = new_rows(last_id, &new, &fingerprints, operations);
+    let rows = new_rows(conn, last_id, &new, &fingerprints, operations)?;
     let origin = shared_origin(&rows);
     write_operations(conn, upload, enqueued_at, &rows, origin, Unless::Never)?;
     queued(conn, upload, &rows, origin, report)
@@ -98,17 +102,28 @@ fn is_known(conn: &Connection, fingerprint: &str) -> Result<bool> {
         .context("checking for duplicates")
 }
 
-/// The rows of the operations at `new`, numbered after `last_id`.
+/// The rows of the operations at `new`, numbered after `last_id`; the
+/// names of their files recorded.
 fn new_rows<'a>(
+    conn: &Connection,
     last_id: i64,
     new: &[usize],
     fingerprints: &'a [String],
     operations: &'a [Operation],
-) -> Vec<NewRow<'a>> {
-    (last_id + 1..)
-        .zip(new)
-        .map(|(id, &index)| NewRow::new(id, &fingerprints[index], &operations[index]))
-        .collect()
+) -> Result<Vec<NewRow<'a>>> {
+    let mut files = SourceFiles::default();
+    // Filled in a loop: collecting results would not know the length and
+    // copy the rows over as the vector grows.
+    let mut rows = Vec::with_capacity(new.len());
+    for (id, &index) in (last_id + 1..).zip(new) {
+        let operation = &operations[index];
+        let file = match &operation.source {
+            Source::File { name, .. } => Some(files.id(conn, name)?),
+            _ => None,
+        };
+        rows.push(NewRow::new(id, &fingerprints[index], operation, file));
+    }
+    Ok(rows)
 }
 
 /// The first of `rows` when all of them have its user, branch, workstation
@@ -161,6 +176,7 @@ fn write_operations(
                     &op.workstation,
                     &first.source_kind,
                     &first.source_text,
+                    &first.source_file,
                 ],
                 rows,
                 |row, values| row.operation_values(values, false),
@@ -231,12 +247,12 @@ const INSERT_OPERATIONS: &str = concat!(
 
 /// A row of `operations`: id, then upload and enqueue time (the same for
 /// every row), then the rest (see [`NewRow::operation_values`]).
-const OPERATION_ROW: &str = "(?, ?1, ?2, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const OPERATION_ROW: &str = "(?, ?1, ?2, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// [`OPERATION_ROW`] when user, branch, workstation and source (but the
-/// line) are the same for every row: `?3` to `?7`.
+/// line) are the same for every row: `?3` to `?8`.
 const OPERATION_ROW_SAME_ORIGIN: &str =
-    "(?, ?1, ?2, ?, ?, ?, ?, ?, ?, ?, ?, ?3, ?4, ?5, ?6, ?7, ?)";
+    "(?, ?1, ?2, ?, ?, ?, ?, ?, ?, ?, ?, ?3, ?4, ?5, ?6, ?7, ?, ?8)";
 
 const INSERT_PENDING: &str = "INSERT OR FAIL INTO pending (time, id, branch) VALUES ";
 
@@ -253,10 +269,17 @@ struct NewRow<'a> {
     source_kind: &'static str,
     source_text: Option<Cow<'a, str>>,
     source_line: Option<i64>,
+    /// The id of the file's name, for an operation read from a file.
+    source_file: Option<i64>,
 }
 
 impl<'a> NewRow<'a> {
-    fn new(id: i64, fingerprint: &'a str, operation: &'a Operation) -> NewRow<'a> {
+    fn new(
+        id: i64,
+        fingerprint: &'a str,
+        operation: &'a Operation,
+        source_file: Option<i64>,
+    ) -> NewRow<'a> {
         let (due_date, due_at) = due_parts(operation.due);
         let (source_kind, source_text, source_line) = source_parts(&operation.source);
         NewRow {
@@ -271,6 +294,7 @@ impl<'a> NewRow<'a> {
             source_kind,
             source_text,
             source_line,
+            source_file,
         }
     }
 
@@ -283,11 +307,12 @@ impl<'a> NewRow<'a> {
             && op.workstation == theirs.workstation
             && self.source_kind == other.source_kind
             && self.source_text == other.source_text
+            && self.source_file == other.source_file
     }
 
     /// The values of `operations`' columns, in [`operation_fields!`] order,
     /// but for upload and enqueue time (the same for every row), and for
-    /// user, branch, workstation, source kind and text unless `origin`.
+    /// user, branch, workstation, source kind, text and file unless `origin`.
     fn operation_values<'v>(&'v self, values: &mut Vec<&'v dyn ToSql>, origin: bool) {
         let op = self.operation;
         values.extend([
@@ -311,6 +336,9 @@ impl<'a> NewRow<'a> {
             ]);
         }
         values.push(&self.source_line);
+        if origin {
+            values.push(&self.source_file);
+        }
     }
 }
 
@@ -381,10 +409,16 @@ pub(crate) fn pending_query(columns: &str, filter: &PendingFilter) -> Query {
         // One upload's operations are found by its ranges of ids, then each
         // looked up in the queue (`CROSS JOIN` keeps that order), rather
         // than by reading the whole queue for them.
-        "upload_ranges AS r CROSS JOIN operations AS o ON o.id BETWEEN r.first AND r.last \
-         CROSS JOIN pending AS p ON p.time = o.time AND p.id = o.id"
+        concat!(
+            "upload_ranges AS r CROSS JOIN operations AS o ON o.id BETWEEN r.first AND r.last \
+             CROSS JOIN pending AS p ON p.time = o.time AND p.id = o.id",
+            source_file_join!()
+        )
     } else if filter.action.is_some() || columns != "count(*)" {
-        "pending AS p JOIN operations AS o ON o.id = p.id"
+        concat!(
+            "pending AS p JOIN operations AS o ON o.id = p.id",
+            source_file_join!()
+        )
     } else {
         "pending AS p"
     };
@@ -507,8 +541,9 @@ impl Queue for SqliteStore {
             conn.prepare_cached(concat!(
                 "SELECT ",
                 operation_columns!(),
-                " FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id \
-                 WHERE o.id = ?1"
+                " FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id",
+                source_file_join!(),
+                " WHERE o.id = ?1"
             ))
             .and_then(|mut select| {
                 select

@@ -189,20 +189,33 @@ pub(crate) fn rule(row: &Row<'_>) -> rusqlite::Result<LoanRule> {
 macro_rules! operation_fields {
     () => {
         "upload, enqueued_at, fingerprint, action, time, cardnumber, barcode, amount, \
-         due_date, due_at, userid, branch, workstation, source_kind, source_text, source_line"
+         due_date, due_at, userid, branch, workstation, source_kind, source_text, source_line, \
+         source_file"
     };
 }
 pub(crate) use operation_fields;
 
-/// The columns [`pending`] reads, from `operations` named `o`.
+/// The columns [`pending`] reads, from `operations` named `o` and the
+/// name of its file, `f` (joined by [`source_file_join!`]).
 macro_rules! operation_columns {
     () => {
         "o.id, o.upload, o.enqueued_at, o.fingerprint, o.action, o.time, o.cardnumber, \
          o.barcode, o.amount, o.due_date, o.due_at, o.userid, o.branch, o.workstation, \
-         o.source_kind, o.source_text, o.source_line"
+         o.source_kind, coalesce(o.source_text, f.name), o.source_line"
     };
 }
 pub(crate) use operation_columns;
+
+/// Joins `f`, the name of the file of operation `o` (none for another kind
+/// of source), last in a `FROM` that reads [`operation_columns!`]. A join
+/// rather than a subquery in the columns, which opened a cursor for each
+/// row: 1.6% of a processing run's instructions.
+macro_rules! source_file_join {
+    () => {
+        " LEFT JOIN source_files AS f ON f.id = o.source_file"
+    };
+}
+pub(crate) use source_file_join;
 
 /// How many columns [`pending`] reads.
 pub(crate) const PENDING_WIDTH: usize = 17;
@@ -260,14 +273,12 @@ fn source(kind: &str, text: Option<String>, line: Option<i64>) -> Result<Source,
     }
 }
 
-/// A source as stored: kind, text, line.
+/// A source as stored in its operation's row: kind, text, line. A file's
+/// name is not in the row: it is in `source_files`, found by
+/// [`SourceFiles`](crate::source_files::SourceFiles).
 pub(crate) fn source_parts(source: &Source) -> (&'static str, Option<Cow<'_, str>>, Option<i64>) {
     match source {
-        Source::File { name, line } => (
-            "file",
-            Some(Cow::Borrowed(name.as_str())),
-            Some(i64::try_from(*line).unwrap_or(i64::MAX)),
-        ),
+        Source::File { line, .. } => ("file", None, Some(i64::try_from(*line).unwrap_or(i64::MAX))),
         Source::Request { detail } => ("request", detail.as_deref().map(Cow::Borrowed), None),
         // A kind of source this code does not know yet keeps all it says.
         other => (

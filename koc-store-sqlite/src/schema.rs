@@ -46,10 +46,15 @@ const MIGRATIONS: &[Migration] = &[
         description: "constraints that list values checked as comparisons",
         change: Change::Code(|conn| check_lists::rewrite(conn).map(drop)),
     },
+    Migration {
+        version: 4,
+        description: "the name of an operation's file stored once",
+        change: Change::Sql(include_str!("migrations/0004_source_files.sql")),
+    },
 ];
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// The SQLite application id of a koc database (`PRAGMA application_id`):
 /// "KOC1" in ASCII, so that `file(1)` and other tools can tell.
@@ -171,6 +176,98 @@ mod tests {
         let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
         let expected: Vec<i64> = (1..=SCHEMA_VERSION).collect();
         assert_eq!(versions, expected);
+    }
+
+    /// A database of `version`: its migrations applied and recorded.
+    fn at_version(version: i64) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE koc_schema (
+                 version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )
+        .unwrap();
+        for migration in MIGRATIONS.iter().filter(|m| m.version <= version) {
+            match migration.change {
+                Change::Sql(sql) => conn.execute_batch(sql).unwrap(),
+                Change::Code(change) => change(&conn).unwrap(),
+            }
+            conn.execute(
+                "INSERT INTO koc_schema VALUES (?1, ?2, 'then')",
+                (migration.version, migration.description),
+            )
+            .unwrap();
+        }
+        conn
+    }
+
+    #[test]
+    fn version_4_moves_file_names_out_of_the_operations_rows() {
+        let mut conn = at_version(3);
+        conn.execute_batch(
+            "INSERT INTO uploads (id, created_at) VALUES (1, 0);
+             INSERT INTO operations (id, upload, enqueued_at, fingerprint, action, time,
+                 userid, branch, source_kind, source_text, source_line) VALUES
+                 (1, 1, 0, 'a', 'return', 10, 'u', 'B', 'file', 'desk2.koc', 7),
+                 (2, 1, 0, 'b', 'return', 20, 'u', 'B', 'request', 'POST /offline', NULL),
+                 (3, 1, 0, 'c', 'return', 30, 'u', 'B', 'file', 'desk1.koc', 1),
+                 (4, 1, 0, 'd', 'return', 40, 'u', 'B', 'file', 'desk2.koc', 8),
+                 (5, 1, 0, 'e', 'return', 50, 'u', 'B', 'request', NULL, NULL);
+             INSERT INTO pending (time, id, branch) SELECT time, id, branch FROM operations;",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+
+        let rows = |sql: &str| -> Vec<(i64, Option<String>, Option<i64>)> {
+            let mut select = conn.prepare(sql).unwrap();
+            select
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let names = rows("SELECT id, name, NULL FROM source_files ORDER BY id");
+        assert_eq!(
+            names,
+            [
+                (1, Some("desk1.koc".to_owned()), None),
+                (2, Some("desk2.koc".to_owned()), None)
+            ]
+        );
+        let stored = rows("SELECT id, source_text, source_file FROM operations ORDER BY id");
+        assert_eq!(
+            stored,
+            [
+                (1, None, Some(2)),
+                (2, Some("POST /offline".to_owned()), None),
+                (3, None, Some(1)),
+                (4, None, Some(2)),
+                (5, None, None)
+            ]
+        );
+        // Read as the store reads them, every source is what it was.
+        let sql = concat!(
+            "SELECT ",
+            crate::rows::operation_columns!(),
+            " FROM pending AS p JOIN operations AS o ON o.id = p.id",
+            crate::rows::source_file_join!(),
+            " ORDER BY p.time, p.id"
+        );
+        let mut select = conn.prepare(sql).unwrap();
+        let sources: Vec<String> = select
+            .query_map([], |row| crate::rows::pending(row, 0))
+            .unwrap()
+            .map(|p| p.unwrap().operation.source.to_string())
+            .collect();
+        assert_eq!(
+            sources,
+            [
+                "desk2.koc:7",
+                "request (POST /offline)",
+                "desk1.koc:1",
+                "desk2.koc:8",
+                "request"
+            ]
+        );
     }
 
     #[test]

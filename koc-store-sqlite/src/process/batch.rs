@@ -33,7 +33,7 @@ use crate::insert::insert_many;
 use crate::list::List;
 use crate::rows::{
     self, account_line_columns, hold_columns, item_circulation_columns, loan_columns,
-    operation_columns, patron_columns,
+    operation_columns, patron_columns, source_file_join,
 };
 
 /// What every batch of a run shares.
@@ -155,31 +155,35 @@ fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 pub(crate) const PENDING_AFTER: &str = concat!(
     "SELECT ",
     operation_columns!(),
-    " FROM pending AS p JOIN operations AS o ON o.id = p.id
-     WHERE p.time >= ?1 AND (p.time > ?1 OR p.id > ?2) ORDER BY p.time, p.id LIMIT ?3"
+    " FROM pending AS p JOIN operations AS o ON o.id = p.id",
+    source_file_join!(),
+    " WHERE p.time >= ?1 AND (p.time > ?1 OR p.id > ?2) ORDER BY p.time, p.id LIMIT ?3"
 );
 
 pub(crate) const PENDING_AFTER_IN_BRANCH: &str = concat!(
     "SELECT ",
     operation_columns!(),
-    " FROM pending AS p JOIN operations AS o ON o.id = p.id
-     WHERE p.branch = ?4 AND p.time >= ?1 AND (p.time > ?1 OR p.id > ?2)
+    " FROM pending AS p JOIN operations AS o ON o.id = p.id",
+    source_file_join!(),
+    " WHERE p.branch = ?4 AND p.time >= ?1 AND (p.time > ?1 OR p.id > ?2)
      ORDER BY p.time, p.id LIMIT ?3"
 );
 
 pub(crate) const PENDING_CHOSEN: &str = concat!(
     "SELECT ",
     operation_columns!(),
-    " FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id
-     WHERE o.id IN rarray(?1) ORDER BY o.time, o.id"
+    " FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id",
+    source_file_join!(),
+    " WHERE o.id IN rarray(?1) ORDER BY o.time, o.id"
 );
 
 // `+branch`: look the chosen ids up, rather than read all of the branch.
 pub(crate) const PENDING_CHOSEN_IN_BRANCH: &str = concat!(
     "SELECT ",
     operation_columns!(),
-    " FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id
-     WHERE o.id IN rarray(?1) AND +p.branch = ?2 ORDER BY o.time, o.id"
+    " FROM operations AS o JOIN pending AS p ON p.time = o.time AND p.id = o.id",
+    source_file_join!(),
+    " WHERE o.id IN rarray(?1) AND +p.branch = ?2 ORDER BY o.time, o.id"
 );
 
 /// The next operations in processing order: after the cursor's position,

@@ -1,0 +1,132 @@
+//! The name of the file operations were read from is stored once, in
+//! `source_files`, not on each operation's row; the queue, the processing
+//! results and the history still give each operation its file and line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use koc_core::{
+    History, HistoryFilter, Operation, PendingFilter, ProcessRun, ProcessedOperation, Processor,
+    Queue, Source,
+};
+use koc_store_sqlite::SqliteStore;
+
+/// `operations` renamed as read from `name`, lines 1, 2, ...
+fn from_file(operations: &[Operation], name: &str) -> Vec<Operation> {
+    operations
+        .iter()
+        .zip(1..)
+        .map(|(operation, line)| Operation {
+            source: Source::File {
+                name: name.to_owned(),
+                line,
+            },
+            ..operation.clone()
+        })
+        .collect()
+}
+
+fn query(path: &std::path::Path, sql: &str) -> Vec<(Option<String>, i64)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut select = conn.prepare(sql).unwrap();
+    select
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_file_name_is_stored_once_and_read_back_with_each_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("koc.sqlite");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let generated = common::operations(11, 300, 20, 100);
+    // Two files in one enqueue (the second name long and not ASCII), the
+    // first file again in another enqueue, and a request between them.
+    let mut first = from_file(&generated[..100], "desk1.koc");
+    first.extend(from_file(
+        &generated[100..200],
+        "bibliothèque-annexe-2026-07-22.koc",
+    ));
+    let request = Operation {
+        source: Source::Request {
+            detail: Some("POST /offline from 10.0.0.7".into()),
+        },
+        ..generated[200].clone()
+    };
+    let later = from_file(&generated[201..300], "desk1.koc");
+    assert_eq!(store.enqueue(None, &first).await.unwrap().added.len(), 200);
+    assert_eq!(
+        store
+            .enqueue(None, std::slice::from_ref(&request))
+            .await
+            .unwrap()
+            .added
+            .len(),
+        1
+    );
+    assert_eq!(store.enqueue(None, &later).await.unwrap().added.len(), 99);
+
+    // Each name is one row; no operation's row holds a file's name.
+    let names = query(&path, "SELECT name, id FROM source_files ORDER BY id");
+    let names: Vec<Option<String>> = names.into_iter().map(|(name, _)| name).collect();
+    assert_eq!(
+        names,
+        [
+            Some("desk1.koc".to_owned()),
+            Some("bibliothèque-annexe-2026-07-22.koc".to_owned())
+        ]
+    );
+    let kinds = query(
+        &path,
+        "SELECT source_kind, count(*) FROM operations
+         WHERE source_text IS NOT NULL OR source_file IS NOT NULL
+         GROUP BY source_kind, source_text IS NULL, source_file IS NULL ORDER BY 1",
+    );
+    assert_eq!(
+        kinds,
+        [
+            (Some("file".to_owned()), 299),
+            (Some("request".to_owned()), 1)
+        ]
+    );
+    let with_text = query(
+        &path,
+        "SELECT source_text, count(*) FROM operations WHERE source_kind = 'file'
+         AND (source_text IS NOT NULL OR source_file IS NULL) GROUP BY 1",
+    );
+    assert_eq!(with_text, []);
+
+    // The queue gives every operation its source as enqueued.
+    let mut expected: Vec<Operation> = first;
+    expected.push(request);
+    expected.extend(later);
+    let pending = store.pending(&PendingFilter::default()).await.unwrap();
+    let sources = |operations: &mut dyn Iterator<Item = &Operation>| {
+        let mut sources: Vec<(String, String)> = operations
+            .map(|op| (op.fingerprint().into_string(), format!("{:?}", op.source)))
+            .collect();
+        sources.sort();
+        sources
+    };
+    let want = sources(&mut expected.iter());
+    assert_eq!(sources(&mut pending.iter().map(|p| &p.operation)), want);
+
+    // So do processing's results, and the history after.
+    let mut processed: Vec<Operation> = Vec::new();
+    let mut keep = |batch: &[ProcessedOperation]| {
+        processed.extend(batch.iter().map(|p| p.pending.operation.clone()));
+    };
+    store
+        .process(&ProcessRun::all("admin"), &mut keep)
+        .await
+        .unwrap();
+    assert_eq!(sources(&mut processed.iter()), want);
+    let history = store.history(&HistoryFilter::all()).await.unwrap();
+    assert_eq!(
+        sources(&mut history.iter().map(|h| &h.pending.operation)),
+        want
+    );
+}
