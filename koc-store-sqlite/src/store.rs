@@ -173,6 +173,13 @@ impl SqliteStore {
         self.call_checking(true, work).await
     }
 
+    /// See [`Checkpointer::two_connection_run`]; `None` in memory.
+    pub(crate) fn two_connection_run(&self) -> Option<crate::checkpoint::TwoConnectionRun> {
+        self.checkpointer
+            .as_ref()
+            .map(|checkpointer| checkpointer.two_connection_run())
+    }
+
     /// Checkpoints now if the WAL has grown past the mark: for a caller
     /// whose other connections have no transaction open (see
     /// [`Checkpointer::between_transactions`]).

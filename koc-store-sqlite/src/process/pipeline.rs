@@ -133,6 +133,7 @@ impl SqliteStore {
         observer: &mut dyn koc_core::ProcessObserver,
         summary: &mut koc_core::ProcessSummary,
     ) -> Result<()> {
+        let _two_connections = self.two_connection_run();
         let mut known = self.call(|conn| Unchanged::now(conn)).await?;
         let mut reader = Some(Reader {
             conn: reader,
