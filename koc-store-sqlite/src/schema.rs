@@ -76,6 +76,22 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), Error> {
         }
         refuse_newer(found)?;
     }
+    // Migrations write references they take from the tables themselves,
+    // checked by construction. With the checks on, a statement that
+    // changes a referencing column of every row of a table (version 4)
+    // keeps a journal of each page it changes, to undo itself should a
+    // check fail: 255 MiB for 1 000 000 operations, against 132 without.
+    let checks: bool = conn
+        .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+        .context("reading the foreign key checks")?;
+    crate::store::foreign_keys(conn, false)?;
+    let migrated = apply(conn);
+    crate::store::foreign_keys(conn, checks)?;
+    migrated
+}
+
+/// The migrations the database lacks, in one write transaction.
+fn apply(conn: &mut Connection) -> Result<(), Error> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .context("starting the schema migration")?;
@@ -212,10 +228,22 @@ mod tests {
                  (3, 1, 0, 'c', 'return', 30, 'u', 'B', 'file', 'desk1.koc', 1),
                  (4, 1, 0, 'd', 'return', 40, 'u', 'B', 'file', 'desk2.koc', 8),
                  (5, 1, 0, 'e', 'return', 50, 'u', 'B', 'request', NULL, NULL);
-             INSERT INTO pending (time, id, branch) SELECT time, id, branch FROM operations;",
+             INSERT INTO pending (time, id, branch) SELECT time, id, branch FROM operations;
+             PRAGMA foreign_keys = ON;",
         )
         .unwrap();
         migrate(&mut conn).unwrap();
+        // Off while migrating, and on again after.
+        let checks: bool = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        assert!(checks);
+        let broken: i64 = conn
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(broken, 0);
 
         let rows = |sql: &str| -> Vec<(i64, Option<String>, Option<i64>)> {
             let mut select = conn.prepare(sql).unwrap();
