@@ -174,7 +174,7 @@ impl SqliteStore {
     }
 
     /// See [`Checkpointer::two_connection_run`]; `None` in memory.
-    pub(crate) fn two_connection_run(&self) -> Option<crate::checkpoint::TwoConnectionRun> {
+    pub(crate) fn two_connection_run(&self) -> Option<crate::checkpoint::TwoConnectionRun<'_>> {
         self.checkpointer
             .as_ref()
             .map(|checkpointer| checkpointer.two_connection_run())
