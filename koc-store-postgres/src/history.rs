@@ -9,7 +9,7 @@ use sqlx::postgres::PgRow;
 
 use crate::PostgresStore;
 use crate::error::{Doing, corrupt};
-use crate::rows::{self, operation_columns};
+use crate::rows::{self, operation_columns, source_file_join};
 
 /// The codes of outcomes that failed (neither applied nor deleted), as
 /// stored.
@@ -59,8 +59,9 @@ impl History for PostgresStore {
             "SELECT h.id, o.id, ",
             operation_columns!("o."),
             ", h.outcome, h.message, h.warnings::text, h.by_user, h.at, h.requeued_at \
-             FROM history h JOIN operations o ON o.id = h.operation_id \
-             WHERE (NOT $1 OR (h.outcome = ANY($2) AND h.requeued_at IS NULL)) \
+             FROM history h JOIN operations o ON o.id = h.operation_id",
+            source_file_join!(),
+            " WHERE (NOT $1 OR (h.outcome = ANY($2) AND h.requeued_at IS NULL)) \
              AND ($3::bigint IS NULL OR h.operation_id = $3) \
              AND ($4::text IS NULL OR o.branch = $4) \
              ORDER BY h.id DESC LIMIT $5"

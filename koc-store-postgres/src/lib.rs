@@ -126,6 +126,7 @@ mod options;
 mod process;
 mod queue;
 mod rows;
+mod source_files;
 mod store;
 #[cfg(test)]
 mod testing;

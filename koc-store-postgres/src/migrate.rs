@@ -20,14 +20,21 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "circulation data, pending queue and history",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "circulation data, pending queue and history",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        description: "the name of an operation's file stored once",
+        sql: include_str!("../migrations/0002_source_files.sql"),
+    },
+];
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Brings `schema` to [`SCHEMA_VERSION`], creating it when it does not
 /// exist, in one transaction.

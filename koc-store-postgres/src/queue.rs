@@ -18,9 +18,9 @@ use sqlx::{PgConnection, Row};
 use crate::copy::CopyRows;
 use crate::earlier;
 use crate::error::{Doing, corrupt};
-use crate::rows::{self, operation_columns};
+use crate::rows::{self, operation_columns, source_file_join};
 use crate::store::{in_transaction, now};
-use crate::{PostgresStore, codec, locks};
+use crate::{PostgresStore, codec, locks, source_files};
 
 /// The operations of one enqueue that are new, as column arrays for one
 /// `INSERT ... SELECT FROM unnest(...)`.
@@ -43,10 +43,18 @@ struct NewOperations<'a> {
     source_files: Vec<Option<&'a str>>,
     source_lines: Vec<Option<i64>>,
     source_details: Vec<Option<&'a str>>,
+    source_file_ids: Vec<Option<i64>>,
 }
 
 impl<'a> NewOperations<'a> {
-    fn push(&mut self, operation: &'a Operation, fingerprint: &'a str) -> Result<()> {
+    /// Adds `operation`; `file_id`: the number of its file's name, which
+    /// the row then holds instead of the name.
+    fn push(
+        &mut self,
+        operation: &'a Operation,
+        fingerprint: &'a str,
+        file_id: Option<i64>,
+    ) -> Result<()> {
         let (time, ns) = codec::split_time(operation.time);
         let (due_date, due_at, due_ns) = codec::due_columns(operation.due);
         let (kind, file, line, detail) = codec::source_columns(&operation.source)?;
@@ -64,9 +72,10 @@ impl<'a> NewOperations<'a> {
         self.branches.push(&operation.branch);
         self.workstations.push(operation.workstation.as_deref());
         self.source_kinds.push(kind);
-        self.source_files.push(file);
+        self.source_files.push(file.filter(|_| file_id.is_none()));
         self.source_lines.push(line);
         self.source_details.push(detail);
+        self.source_file_ids.push(file_id);
         Ok(())
     }
 
@@ -82,17 +91,19 @@ impl<'a> NewOperations<'a> {
         sqlx::query(
             "WITH added AS (INSERT INTO operations (id, upload_id, enqueued_at, fingerprint, \
              action, time, time_ns, cardnumber, barcode, amount, due_date, due_at, due_ns, \
-             userid, branch, workstation, source_kind, source_file, source_line, source_detail) \
+             userid, branch, workstation, source_kind, source_file, source_line, source_detail, \
+             source_file_id) \
              SELECT $1 + u.ord - 1, $2, $3, u.fingerprint, u.action, u.time, u.time_ns, \
              u.cardnumber, u.barcode, u.amount::numeric / 1000000, u.due_date, u.due_at, \
              u.due_ns, u.userid, u.branch, u.workstation, u.source_kind, u.source_file, \
-             u.source_line, u.source_detail \
+             u.source_line, u.source_detail, u.source_file_id \
              FROM unnest($4::text[], $5::text[], $6::timestamp[], $7::int2[], $8::text[], \
              $9::text[], $10::bigint[], $11::date[], $12::timestamp[], $13::int2[], \
              $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::bigint[], \
-             $20::text[]) WITH ORDINALITY AS u(fingerprint, action, time, time_ns, cardnumber, \
-             barcode, amount, due_date, due_at, due_ns, userid, branch, workstation, \
-             source_kind, source_file, source_line, source_detail, ord) \
+             $20::text[], $21::bigint[]) WITH ORDINALITY AS u(fingerprint, action, time, \
+             time_ns, cardnumber, barcode, amount, due_date, due_at, due_ns, userid, branch, \
+             workstation, source_kind, source_file, source_line, source_detail, \
+             source_file_id, ord) \
              RETURNING time, time_ns, id, branch, barcode, upload_id) \
              INSERT INTO pending (time, time_ns, id, branch, barcode, upload_id) \
              SELECT * FROM added",
@@ -117,6 +128,7 @@ impl<'a> NewOperations<'a> {
         .bind(&self.source_files)
         .bind(&self.source_lines)
         .bind(&self.source_details)
+        .bind(&self.source_file_ids)
         .execute(conn)
         .await
         .doing("adding operations to the queue")?;
@@ -142,17 +154,18 @@ const COPY_FROM: usize = 1_000;
 /// order.
 const OPERATION_COPY: &str = "COPY operations (id, upload_id, enqueued_at, fingerprint, action, \
      time, time_ns, cardnumber, barcode, amount, due_date, due_at, due_ns, userid, branch, \
-     workstation, source_kind, source_file, source_line, source_detail) \
+     workstation, source_kind, source_file, source_line, source_detail, source_file_id) \
      FROM STDIN (FORMAT binary)";
 
-/// One new operation as a row of [`OPERATION_COPY`].
+/// One new operation as a row of [`OPERATION_COPY`]; `file_id`: the
+/// number of its file's name, which the row then holds instead of the name.
 fn copy_operation(
     rows: &mut CopyRows,
     id: i64,
-    upload: UploadId,
-    enqueued_at: NaiveDateTime,
+    (upload, enqueued_at): (UploadId, NaiveDateTime),
     fingerprint: &str,
     operation: &Operation,
+    file_id: Option<i64>,
 ) -> Result<()> {
     let (time, ns) = codec::split_time(operation.time);
     let (due_date, due_at, due_ns) = codec::due_columns(operation.due);
@@ -175,9 +188,10 @@ fn copy_operation(
         .text(&operation.branch)?
         .text_or_null(operation.workstation.as_deref())?
         .text(kind)?
-        .text_or_null(file)?
+        .text_or_null(file.filter(|_| file_id.is_none()))?
         .int8_or_null(line)
-        .text_or_null(detail)?;
+        .text_or_null(detail)?
+        .int8_or_null(file_id);
     Ok(())
 }
 
@@ -298,10 +312,19 @@ async fn write_new(
             .await
             .doing("numbering operations")?;
     let first = last - count + 1;
+    let files = source_files::numbers(conn, new.iter().map(|(operation, _)| *operation)).await?;
     if new.len() >= COPY_FROM {
-        let mut rows = CopyRows::new(20, new.len() * 256);
+        let mut rows = CopyRows::new(21, new.len() * 256);
         for (id, (operation, fingerprint)) in (first..).zip(new) {
-            copy_operation(&mut rows, id, upload, enqueued_at, fingerprint, operation)?;
+            let file = source_files::number_of(&files, operation);
+            copy_operation(
+                &mut rows,
+                id,
+                (upload, enqueued_at),
+                fingerprint,
+                operation,
+                file,
+            )?;
         }
         rows.send(conn, OPERATION_COPY, "adding operations to the queue")
             .await?;
@@ -318,7 +341,11 @@ async fn write_new(
     } else {
         let mut columns = NewOperations::default();
         for (operation, fingerprint) in new {
-            columns.push(operation, fingerprint)?;
+            columns.push(
+                operation,
+                fingerprint,
+                source_files::number_of(&files, operation),
+            )?;
         }
         columns.insert(conn, first, upload, enqueued_at).await?;
     }
@@ -577,8 +604,9 @@ impl Queue for PostgresStore {
         let rows = sqlx::query(concat!(
             "SELECT o.id, ",
             operation_columns!("o."),
-            " FROM pending p JOIN operations o ON o.id = p.id \
-             WHERE ($1::text IS NULL OR p.branch = $1) AND ($2::text IS NULL OR o.action = $2) \
+            " FROM pending p JOIN operations o ON o.id = p.id",
+            source_file_join!(),
+            " WHERE ($1::text IS NULL OR p.branch = $1) AND ($2::text IS NULL OR o.action = $2) \
              AND ($3::bigint IS NULL OR p.upload_id = $3) \
              AND ($4::timestamp IS NULL OR (p.time, p.time_ns, p.id) > ($4, $5, $6)) \
              ORDER BY p.time, p.time_ns, p.id LIMIT $7"
@@ -623,7 +651,9 @@ impl Queue for PostgresStore {
             "SELECT o.id, ",
             operation_columns!("o."),
             " FROM operations o JOIN pending p \
-             ON p.time = o.time AND p.time_ns = o.time_ns AND p.id = o.id WHERE o.id = $1"
+             ON p.time = o.time AND p.time_ns = o.time_ns AND p.id = o.id",
+            source_file_join!(),
+            " WHERE o.id = $1"
         ))
         .bind(id.0)
         .fetch_optional(&self.pool)

@@ -262,7 +262,8 @@ pub(crate) fn rule(row: &PgRow) -> Result<LoanRule> {
 }
 
 /// The columns of an operation as the queue and history keep it, after its
-/// id (`id` in the queue, `operation_id` in history).
+/// id (`id` in the queue, `operation_id` in history); the name of its file
+/// from `f`, joined by [`source_file_join!`].
 macro_rules! operation_columns {
     ($p:literal) => {
         concat!(
@@ -298,8 +299,9 @@ macro_rules! operation_columns {
             "workstation, ",
             $p,
             "source_kind, ",
+            "coalesce(",
             $p,
-            "source_file, ",
+            "source_file, f.name), ",
             $p,
             "source_line, ",
             $p,
@@ -308,6 +310,16 @@ macro_rules! operation_columns {
     };
 }
 pub(crate) use operation_columns;
+
+/// Joins `f`, the name of the file of operation `o` (none for a request, or
+/// for a row that holds its file's name itself), in a `FROM` that reads
+/// [`operation_columns!`].
+macro_rules! source_file_join {
+    () => {
+        " LEFT JOIN source_files f ON f.id = o.source_file_id"
+    };
+}
+pub(crate) use source_file_join;
 
 /// Columns of an operation id followed by [`operation_columns!`].
 pub(crate) const PENDING_WIDTH: usize = 20;

@@ -10,7 +10,7 @@ use sqlx::{PgConnection, Row};
 
 use crate::error::{Doing, corrupt};
 use crate::queue::pending_of_ids;
-use crate::rows::{self, operation_columns};
+use crate::rows::{self, operation_columns, source_file_join};
 
 /// The operations of a batch, in processing order, and where each is in
 /// the queue table.
@@ -165,7 +165,9 @@ async fn operations(
         sqlx::query(concat!(
             "SELECT o.id, ",
             operation_columns!("o."),
-            " FROM operations o WHERE o.id BETWEEN $1 AND $2"
+            " FROM operations o",
+            source_file_join!(),
+            " WHERE o.id BETWEEN $1 AND $2"
         ))
         .bind(low)
         .bind(high)
@@ -175,7 +177,9 @@ async fn operations(
         sqlx::query(concat!(
             "SELECT o.id, ",
             operation_columns!("o."),
-            " FROM operations o WHERE o.id = ANY($1)"
+            " FROM operations o",
+            source_file_join!(),
+            " WHERE o.id = ANY($1)"
         ))
         .bind(&ids)
         .fetch_all(&mut *conn)
