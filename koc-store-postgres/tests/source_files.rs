@@ -9,34 +9,11 @@
 
 mod common;
 
+use koc_core::conformance::fixtures::{read_from, sources};
 use koc_core::{
     History, HistoryFilter, Operation, PendingFilter, ProcessRun, ProcessedOperation, Processor,
     Queue, Source,
 };
-
-/// `operations` renamed as read from `name`, lines 1, 2, ...
-fn from_file(operations: &[Operation], name: &str) -> Vec<Operation> {
-    operations
-        .iter()
-        .zip(1..)
-        .map(|(operation, line)| Operation {
-            source: Source::File {
-                name: name.to_owned(),
-                line,
-            },
-            ..operation.clone()
-        })
-        .collect()
-}
-
-/// Each operation's fingerprint and source, sorted.
-fn sources<'a>(operations: impl Iterator<Item = &'a Operation>) -> Vec<(String, String)> {
-    let mut sources: Vec<(String, String)> = operations
-        .map(|op| (op.fingerprint().into_string(), format!("{:?}", op.source)))
-        .collect();
-    sources.sort();
-    sources
-}
 
 #[tokio::test]
 async fn a_file_name_is_stored_once_and_read_back_with_each_operation() {
@@ -47,15 +24,15 @@ async fn a_file_name_is_stored_once_and_read_back_with_each_operation() {
     // 1 100 operations of one file (sent with COPY), 150 of a second one
     // in another enqueue (sent with an INSERT), a request, and the first
     // file again.
-    let first = from_file(&generated[..1_100], "desk1.koc");
-    let second = from_file(&generated[1_100..1_250], "bibliothèque-annexe.koc");
+    let first = read_from(&generated[..1_100], "desk1.koc");
+    let second = read_from(&generated[1_100..1_250], "bibliothèque-annexe.koc");
     let request = Operation {
         source: Source::Request {
             detail: Some("POST /offline from 10.0.0.7".into()),
         },
         ..generated[1_250].clone()
     };
-    let again = from_file(&generated[1_251..], "desk1.koc");
+    let again = read_from(&generated[1_251..], "desk1.koc");
     let mut expected = Vec::new();
     for part in [first, second, vec![request], again] {
         let report = store.enqueue(None, &part).await.unwrap();

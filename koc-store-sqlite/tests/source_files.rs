@@ -6,26 +6,12 @@
 
 mod common;
 
+use koc_core::conformance::fixtures::{read_from, sources};
 use koc_core::{
     History, HistoryFilter, Operation, PendingFilter, ProcessRun, ProcessedOperation, Processor,
     Queue, Source,
 };
 use koc_store_sqlite::SqliteStore;
-
-/// `operations` renamed as read from `name`, lines 1, 2, ...
-fn from_file(operations: &[Operation], name: &str) -> Vec<Operation> {
-    operations
-        .iter()
-        .zip(1..)
-        .map(|(operation, line)| Operation {
-            source: Source::File {
-                name: name.to_owned(),
-                line,
-            },
-            ..operation.clone()
-        })
-        .collect()
-}
 
 fn query(path: &std::path::Path, sql: &str) -> Vec<(Option<String>, i64)> {
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -45,8 +31,8 @@ async fn a_file_name_is_stored_once_and_read_back_with_each_operation() {
     let generated = common::operations(11, 300, 20, 100);
     // Two files in one enqueue (the second name long and not ASCII), the
     // first file again in another enqueue, and a request between them.
-    let mut first = from_file(&generated[..100], "desk1.koc");
-    first.extend(from_file(
+    let mut first = read_from(&generated[..100], "desk1.koc");
+    first.extend(read_from(
         &generated[100..200],
         "bibliothèque-annexe-2026-07-22.koc",
     ));
@@ -56,7 +42,7 @@ async fn a_file_name_is_stored_once_and_read_back_with_each_operation() {
         },
         ..generated[200].clone()
     };
-    let later = from_file(&generated[201..300], "desk1.koc");
+    let later = read_from(&generated[201..300], "desk1.koc");
     assert_eq!(store.enqueue(None, &first).await.unwrap().added.len(), 200);
     assert_eq!(
         store
@@ -104,15 +90,8 @@ async fn a_file_name_is_stored_once_and_read_back_with_each_operation() {
     expected.push(request);
     expected.extend(later);
     let pending = store.pending(&PendingFilter::default()).await.unwrap();
-    let sources = |operations: &mut dyn Iterator<Item = &Operation>| {
-        let mut sources: Vec<(String, String)> = operations
-            .map(|op| (op.fingerprint().into_string(), format!("{:?}", op.source)))
-            .collect();
-        sources.sort();
-        sources
-    };
-    let want = sources(&mut expected.iter());
-    assert_eq!(sources(&mut pending.iter().map(|p| &p.operation)), want);
+    let want = sources(expected.iter());
+    assert_eq!(sources(pending.iter().map(|p| &p.operation)), want);
 
     // So do processing's results, and the history after.
     let mut processed: Vec<Operation> = Vec::new();
@@ -123,10 +102,7 @@ async fn a_file_name_is_stored_once_and_read_back_with_each_operation() {
         .process(&ProcessRun::all("admin"), &mut keep)
         .await
         .unwrap();
-    assert_eq!(sources(&mut processed.iter()), want);
+    assert_eq!(sources(processed.iter()), want);
     let history = store.history(&HistoryFilter::all()).await.unwrap();
-    assert_eq!(
-        sources(&mut history.iter().map(|h| &h.pending.operation)),
-        want
-    );
+    assert_eq!(sources(history.iter().map(|h| &h.pending.operation)), want);
 }

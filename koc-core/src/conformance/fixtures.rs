@@ -113,6 +113,31 @@ pub fn payment(time: &str, card: &str, amount: &str) -> Operation {
     }
 }
 
+/// `operations` as read from the file `name`, on lines 1, 2, ...
+pub fn read_from(operations: &[Operation], name: &str) -> Vec<Operation> {
+    operations
+        .iter()
+        .zip(1..)
+        .map(|(operation, line)| Operation {
+            source: Source::File {
+                name: name.to_owned(),
+                line,
+            },
+            ..operation.clone()
+        })
+        .collect()
+}
+
+/// Each operation's fingerprint with its source, sorted: what a store must
+/// give back of where its operations came from, in any order.
+pub fn sources<'a>(operations: impl Iterator<Item = &'a Operation>) -> Vec<(String, String)> {
+    let mut sources: Vec<(String, String)> = operations
+        .map(|op| (op.fingerprint().into_string(), op.source.to_string()))
+        .collect();
+    sources.sort();
+    sources
+}
+
 /// The same operation uploaded for another library.
 pub fn for_branch(operation: Operation, branch: &str) -> Operation {
     Operation {
