@@ -1,6 +1,7 @@
 use chrono::{NaiveDateTime, NaiveTime};
 use koc_format::{Action, DueDate};
 
+use super::touched::Changes;
 use super::{BatchState, ConflictRule, Effects, LoanPolicy, PolicyError};
 use crate::{
     ClosedLoan, Item, ItemStatus, Loan, Outcome, OutcomeCode, Patron, PendingOperation,
@@ -71,15 +72,13 @@ impl<'p> Engine<'p> {
         operations: &[PendingOperation],
         state: &mut BatchState,
     ) -> Result<Decisions, PolicyError> {
-        let mut decisions = Decisions {
-            outcomes: Vec::with_capacity(operations.len()),
-            effects: Effects::default(),
-        };
+        let mut outcomes = Vec::with_capacity(operations.len());
+        let mut changes = Changes::new();
         for pending in operations {
             let mut outcome = match pending.operation.action {
-                Action::Issue => self.issue(pending, state, &mut decisions.effects)?,
-                Action::Return => self.return_item(pending, state, &mut decisions.effects),
-                Action::Payment => payment(pending, state, &mut decisions.effects),
+                Action::Issue => self.issue(pending, state, &mut changes)?,
+                Action::Return => self.return_item(pending, state, &mut changes),
+                Action::Payment => payment(pending, state, &mut changes.effects),
             };
             if let Some(barcode) = &pending.operation.barcode
                 && let Some(&(time, id)) = state.earlier_pending.get(barcode)
@@ -93,16 +92,19 @@ impl<'p> Engine<'p> {
                             ),
                         ));
             }
-            decisions.outcomes.push(outcome);
+            outcomes.push(outcome);
         }
-        Ok(decisions)
+        Ok(Decisions {
+            outcomes,
+            effects: changes.finish(state),
+        })
     }
 
-    fn issue(
+    fn issue<'a>(
         &self,
-        pending: &PendingOperation,
+        pending: &'a PendingOperation,
         state: &mut BatchState,
-        effects: &mut Effects,
+        changes: &mut Changes<'a>,
     ) -> Result<Outcome, PolicyError> {
         let op = &pending.operation;
         let (Some(card), Some(barcode)) = (non_blank(&op.cardnumber), non_blank(&op.barcode))
@@ -138,9 +140,9 @@ impl<'p> Engine<'p> {
                     last_renewed_at: Some(op.time),
                     ..current.clone()
                 };
-                state.loans.insert(barcode.to_owned(), renewed.clone());
-                effects.loans.insert(barcode.to_owned(), Some(renewed));
-                self.touch_item(barcode, op.time, &op.branch, state, effects, &mut warnings);
+                state.loans.insert(barcode.to_owned(), renewed);
+                changes.loan(barcode);
+                self.touch_item(barcode, op.time, &op.branch, state, changes, &mut warnings);
                 return Ok(with_warnings(OutcomeCode::Renewed, warnings));
             }
             let previous = current.clone();
@@ -153,8 +155,8 @@ impl<'p> Engine<'p> {
                 ),
             ));
             state.loans.remove(barcode);
-            effects.loans.insert(barcode.to_owned(), None);
-            effects.closed_loans.push(ClosedLoan {
+            changes.loan(barcode);
+            changes.effects.closed_loans.push(ClosedLoan {
                 loan: previous,
                 returned_at: op.time,
             });
@@ -178,9 +180,9 @@ impl<'p> Engine<'p> {
             last_renewed_at: None,
             branch: Some(op.branch.clone()),
         };
-        state.loans.insert(barcode.to_owned(), loan.clone());
-        effects.loans.insert(barcode.to_owned(), Some(loan));
-        self.touch_item(barcode, op.time, &op.branch, state, effects, &mut warnings);
+        state.loans.insert(barcode.to_owned(), loan);
+        changes.loan(barcode);
+        self.touch_item(barcode, op.time, &op.branch, state, changes, &mut warnings);
 
         if let Some(holds) = state.holds.get_mut(barcode) {
             if let Some(mine) = holds.iter().position(|h| h.cardnumber == card) {
@@ -192,7 +194,7 @@ impl<'p> Engine<'p> {
                         minutes(hold.placed_at)
                     ),
                 ));
-                effects.filled_holds.insert(hold.id, op.time);
+                changes.effects.filled_holds.insert(hold.id, op.time);
             }
             if let Some(other) = holds.first() {
                 warnings.push(Warning::new(
@@ -208,11 +210,11 @@ impl<'p> Engine<'p> {
         Ok(with_warnings(OutcomeCode::Issued, warnings))
     }
 
-    fn return_item(
+    fn return_item<'a>(
         &self,
-        pending: &PendingOperation,
+        pending: &'a PendingOperation,
         state: &mut BatchState,
-        effects: &mut Effects,
+        changes: &mut Changes<'a>,
     ) -> Outcome {
         let op = &pending.operation;
         let Some(barcode) = non_blank(&op.barcode) else {
@@ -241,12 +243,12 @@ impl<'p> Engine<'p> {
             ));
         }
         state.loans.remove(barcode);
-        effects.loans.insert(barcode.to_owned(), None);
-        effects.closed_loans.push(ClosedLoan {
+        changes.loan(barcode);
+        changes.effects.closed_loans.push(ClosedLoan {
             loan,
             returned_at: op.time,
         });
-        self.touch_item(barcode, op.time, &op.branch, state, effects, &mut warnings);
+        self.touch_item(barcode, op.time, &op.branch, state, changes, &mut warnings);
         if let Some(hold) = state.holds.get(barcode).and_then(|h| h.first()) {
             warnings.push(Warning::new(
                 WarningCode::HoldWaiting,
@@ -262,13 +264,13 @@ impl<'p> Engine<'p> {
 
     /// Marks the item seen at `at` in `branch`, found if it was lost, and
     /// warns about its status.
-    fn touch_item(
+    fn touch_item<'a>(
         &self,
-        barcode: &str,
+        barcode: &'a str,
         at: NaiveDateTime,
         branch: &str,
         state: &mut BatchState,
-        effects: &mut Effects,
+        changes: &mut Changes<'a>,
         warnings: &mut Vec<Warning>,
     ) {
         let Some(item) = state.items.get_mut(barcode) else {
@@ -282,7 +284,7 @@ impl<'p> Engine<'p> {
             item.last_seen = Some(at);
         }
         item.holdingbranch = Some(branch.to_owned());
-        effects.items.insert(barcode.to_owned(), item.clone());
+        changes.item(barcode);
     }
 }
 

@@ -18,6 +18,7 @@ mod decide;
 mod effects;
 mod policy;
 mod state;
+mod touched;
 
 pub use decide::{Decisions, Engine};
 pub use effects::Effects;

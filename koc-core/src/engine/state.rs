@@ -72,15 +72,19 @@ pub struct BatchState {
 }
 
 impl BatchState {
-    /// Makes room for about this many patrons and items (and as many open
-    /// loans), so that adding them does not grow the maps again and again:
-    /// a store that knows how many keys a batch has calls it before
-    /// loading.
+    /// Makes room for about this many patrons and items, so that adding
+    /// them does not grow the maps again and again: a store that knows how
+    /// many keys a batch has calls it before loading.
+    ///
+    /// Open loans are left to grow as they come: only some of a batch's
+    /// items are on loan, and room for one per item was room for twice as
+    /// many as a batch of the benchmarks' library had (a map's room is a
+    /// power of two, each slot the size of a loan): 9 MB of a batch of
+    /// 32 000 operations, where growing took 4.5.
     pub fn reserve(&mut self, patrons: usize, items: usize) {
         self.patrons.reserve(patrons);
         self.userids.reserve(patrons);
         self.items.reserve(items);
-        self.loans.reserve(items);
     }
 
     /// Adds a patron.
