@@ -41,7 +41,9 @@ impl BatchKeys {
 ///
 /// A store fills it with:
 /// - `patrons`: every patron whose card number or username is in
-///   `keys.cards`, by card number;
+///   `keys.cards`, by card number; their contact details (`email`,
+///   `phone`, `address`, `city`) may be left out (`None`): processing and
+///   the loan policies koc ships never read them (SQLite leaves them out);
 /// - `items`: every item whose barcode is in `keys.barcodes`; its
 ///   catalogue text (`title`, `author`, `callnumber`) may be left out
 ///   (`None`): processing never reads it, and a store that keeps it apart

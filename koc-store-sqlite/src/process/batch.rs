@@ -33,7 +33,7 @@ use crate::insert::insert_many;
 use crate::list::List;
 use crate::rows::{
     self, account_line_columns, hold_columns, item_circulation_columns, loan_columns,
-    operation_columns, patron_columns, source_file_join,
+    operation_columns, patron_circulation_columns, source_file_join,
 };
 
 /// What every batch of a run shares.
@@ -186,6 +186,11 @@ pub(crate) const PENDING_CHOSEN_IN_BRANCH: &str = concat!(
     " WHERE o.id IN rarray(?1) AND +p.branch = ?2 ORDER BY o.time, o.id"
 );
 
+/// The most operations [`next_batch`] makes room for before reading them,
+/// whatever the batch size asked for (a run of a few operations with a
+/// huge `--batch-size` does not reserve for all it asked).
+const RESERVED_AT_MOST: usize = 1 << 16;
+
 /// The next operations in processing order: after the cursor's position,
 /// or the next of the chosen ids that are still pending.
 fn next_batch(
@@ -199,13 +204,23 @@ fn next_batch(
         Cursor::All { after } => {
             let (at, id) = *after;
             let limit = count(plan.batch_size);
-            let batch: Vec<PendingOperation> = match &plan.branch {
+            // Room for a full batch from the start: collected as they
+            // come, the operations' vector doubled past the batch's size
+            // (16.8 MB where 12.3 MB was used, in batches of 48 000).
+            let mut batch = Vec::with_capacity(plan.batch_size.min(RESERVED_AT_MOST));
+            let mut add = |rows: rusqlite::MappedRows<'_, _>| {
+                for row in rows {
+                    batch.push(row?);
+                }
+                Ok(())
+            };
+            match &plan.branch {
                 None => conn
                     .prepare_cached(PENDING_AFTER)
-                    .and_then(|mut s| s.query_map((at, id, limit), read)?.collect()),
+                    .and_then(|mut s| add(s.query_map((at, id, limit), read)?)),
                 Some(branch) => conn
                     .prepare_cached(PENDING_AFTER_IN_BRANCH)
-                    .and_then(|mut s| s.query_map((at, id, limit, branch), read)?.collect()),
+                    .and_then(|mut s| add(s.query_map((at, id, limit, branch), read)?)),
             }
             .context(what)?;
             if let Some(last) = batch.last() {
@@ -255,13 +270,13 @@ pub(crate) fn chosen(conn: &Connection, ids: &[OperationId]) -> Result<Vec<Opera
 
 pub(crate) const LOAD_PATRONS_BY_CARD: &str = concat!(
     "SELECT ",
-    patron_columns!(),
+    patron_circulation_columns!(),
     " FROM rarray(?1) AS k CROSS JOIN patrons ON cardnumber = k.value"
 );
 
 pub(crate) const LOAD_PATRONS_BY_USERID: &str = concat!(
     "SELECT ",
-    patron_columns!(),
+    patron_circulation_columns!(),
     " FROM rarray(?1) AS k CROSS JOIN patrons ON userid = k.value"
 );
 
@@ -540,4 +555,48 @@ fn apply(conn: &Connection, effects: &Effects) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+
+    #[test]
+    fn a_batch_loads_its_patrons_without_their_contact_details() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        rusqlite::vtab::array::load_module(&conn).unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO patrons (cardnumber, userid, surname, firstname, category, branch,
+                 email, phone, address, city, date_of_birth)
+             VALUES ('C1', 'u1', 'Doe', 'Jo', 'PT', 'CPL',
+                 'jo@example.org', '555-0100', '1 Main St', 'Springfield', 3650)",
+        )
+        .unwrap();
+        for (sql, key) in [(LOAD_PATRONS_BY_CARD, "C1"), (LOAD_PATRONS_BY_USERID, "u1")] {
+            let keys = List::texts([key].into_iter());
+            let mut loaded = Vec::new();
+            each_row(&conn, sql, [&keys], |row| {
+                loaded.push(rows::patron(row)?);
+                Ok(())
+            })
+            .unwrap();
+            let [patron] = loaded.as_slice() else {
+                panic!("{sql}: expected one patron, got {loaded:?}");
+            };
+            // What processing and the loan policies read is there ...
+            assert_eq!(patron.cardnumber, "C1");
+            assert_eq!(patron.userid.as_deref(), Some("u1"));
+            assert_eq!(patron.category.as_deref(), Some("PT"));
+            assert_eq!(patron.branch.as_deref(), Some("CPL"));
+            assert!(patron.date_of_birth.is_some());
+            // ... and the contact details are not.
+            assert_eq!(
+                (&patron.email, &patron.phone, &patron.address, &patron.city),
+                (&None, &None, &None, &None)
+            );
+        }
+    }
 }
