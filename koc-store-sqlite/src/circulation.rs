@@ -431,22 +431,8 @@ impl Circulation for SqliteStore {
 
     async fn closed_loans(&self, filter: &LoanFilter) -> Result<Vec<ClosedLoan>> {
         let filter = filter.clone();
-        self.call(move |conn| {
-            let mut query = Query::new(concat!(
-                "SELECT ",
-                loan_columns!(),
-                ", returned_at FROM closed_loans"
-            ));
-            query
-                .filter("cardnumber = ?", filter.cardnumber.map(|c| vec![c]))
-                .filter("barcode = ?", filter.barcode.map(|b| vec![b]))
-                .then("ORDER BY id")
-                .limit(filter.limit);
-            query
-                .rows(conn, rows::closed_loan)
-                .context("listing closed loans")
-        })
-        .await
+        self.call(move |conn| crate::closed_loans::select(conn, &filter))
+            .await
     }
 
     async fn account_lines(&self, cardnumber: &str) -> Result<Vec<AccountLine>> {

@@ -190,6 +190,7 @@
 mod busy;
 mod checkpoint;
 mod circulation;
+mod closed_loans;
 mod codec;
 mod error;
 mod history;

@@ -159,4 +159,38 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn closed_loans_are_found_through_their_keys_in_both_parts() {
+        use koc_core::LoanFilter;
+
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        let cases = [
+            (
+                LoanFilter::patron("C1"),
+                ["closed_loan_patrons", "closed_loans_recent_by_patron"],
+            ),
+            (
+                LoanFilter::item("B1"),
+                ["closed_loan_items", "closed_loans_recent_by_item"],
+            ),
+        ];
+        for (filter, indexes) in cases {
+            let (sql, _) = crate::closed_loans::select_sql(&filter);
+            let text = plan(&conn, &sql).join("\n");
+            for index in indexes {
+                assert!(
+                    text.contains(index),
+                    "{sql}\n  does not use {index}: {text}"
+                );
+            }
+            assert!(!text.contains("SCAN"), "{sql}\n  scans: {text}");
+            assert!(!text.contains("TEMP B-TREE"), "{sql}\n  sorts: {text}");
+        }
+        // All of them: both parts read in id order and merged, not sorted.
+        let (sql, _) = crate::closed_loans::select_sql(&LoanFilter::all());
+        let text = plan(&conn, &sql).join("\n");
+        assert!(!text.contains("TEMP B-TREE"), "{sql}\n  sorts: {text}");
+    }
 }

@@ -51,10 +51,15 @@ const MIGRATIONS: &[Migration] = &[
         description: "the name of an operation's file stored once",
         change: Change::Sql(include_str!("migrations/0004_source_files.sql")),
     },
+    Migration {
+        version: 5,
+        description: "closed loans found by item and patron through tables written in order",
+        change: Change::Sql(include_str!("migrations/0005_closed_loans_by_key.sql")),
+    },
 ];
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The SQLite application id of a koc database (`PRAGMA application_id`):
 /// "KOC1" in ASCII, so that `file(1)` and other tools can tell.
@@ -311,5 +316,52 @@ mod tests {
             .query_row("PRAGMA application_id", [], |r| r.get(0))
             .unwrap();
         assert_eq!(id, APPLICATION_ID);
+    }
+
+    #[test]
+    fn version_5_keeps_the_keys_of_closed_loans_in_tables_of_their_own() {
+        let mut conn = at_version(4);
+        conn.execute_batch(
+            "INSERT INTO patrons (cardnumber, surname) VALUES ('C1', 'A'), ('C2', 'B');
+             INSERT INTO items (barcode) VALUES ('B1'), ('B2');
+             INSERT INTO closed_loans (id, barcode, cardnumber, issued_at, due_at, renewals,
+                 returned_at) VALUES
+                 (1, 'B2', 'C1', 0, 1, 0, 2),
+                 (2, 'B1', 'C2', 0, 1, 0, 3),
+                 (3, 'B2', 'C2', 0, 1, 0, 4);",
+        )
+        .unwrap();
+        apply(&mut conn).unwrap();
+        let keys = |sql: &str| -> Vec<(String, i64)> {
+            let mut select = conn.prepare(sql).unwrap();
+            select
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let items = keys("SELECT barcode, id FROM closed_loan_items");
+        assert_eq!(
+            items,
+            [("B1".into(), 2), ("B2".into(), 1), ("B2".into(), 3)]
+        );
+        let patrons = keys("SELECT cardnumber, id FROM closed_loan_patrons");
+        assert_eq!(
+            patrons,
+            [("C1".into(), 1), ("C2".into(), 2), ("C2".into(), 3)]
+        );
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE tbl_name = 'closed_loans' AND type = 'index'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 0, "the old indexes are dropped");
+        // The loans themselves are where they were, and read as before.
+        let listed =
+            crate::closed_loans::select(&conn, &koc_core::LoanFilter::patron("C2")).unwrap();
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].loan.barcode, "B1");
     }
 }

@@ -21,7 +21,7 @@ use koc_core::{
     BatchState, ConflictRule, Effects, Engine, Error, LoanPolicy, OperationId, Outcome,
     PendingOperation, ProcessedOperation, Result,
 };
-use rusqlite::{Connection, ToSql};
+use rusqlite::Connection;
 
 use super::earlier::Earlier;
 use super::{Cursor, Progress};
@@ -29,11 +29,10 @@ use crate::circulation::{UPSERT_LOAN, loan_params};
 use crate::codec::{Cash, Time, count, kind_code, time};
 use crate::error::Context;
 use crate::history::{now, record};
-use crate::insert::insert_many;
 use crate::list::List;
 use crate::rows::{
-    self, account_line_columns, hold_columns, item_circulation_columns, loan_columns,
-    operation_columns, patron_circulation_columns, source_file_join,
+    self, account_line_columns, hold_columns, item_circulation_columns, operation_columns,
+    patron_circulation_columns, source_file_join,
 };
 
 /// What every batch of a run shares.
@@ -447,50 +446,9 @@ fn apply(conn: &Connection, effects: &Effects) -> Result<()> {
             .context(what)?;
         }
     }
-    if !effects.closed_loans.is_empty() {
-        struct Closed<'a> {
-            loan: &'a koc_core::Loan,
-            issued_at: Time,
-            due_at: Time,
-            last_renewed_at: Option<Time>,
-            returned_at: Time,
-        }
-        let rows: Vec<Closed<'_>> = effects
-            .closed_loans
-            .iter()
-            .map(|closed| Closed {
-                loan: &closed.loan,
-                issued_at: Time(closed.loan.issued_at),
-                due_at: Time(closed.loan.due_at),
-                last_renewed_at: time(closed.loan.last_renewed_at),
-                returned_at: Time(closed.returned_at),
-            })
-            .collect();
-        insert_many(
-            conn,
-            what,
-            concat!(
-                "INSERT OR FAIL INTO closed_loans (",
-                loan_columns!(),
-                ", returned_at) VALUES "
-            ),
-            "(?, ?, ?, ?, ?, ?, ?, ?)",
-            &[],
-            &rows,
-            |row, values| {
-                values.extend([
-                    &row.loan.barcode as &dyn ToSql,
-                    &row.loan.cardnumber,
-                    &row.issued_at,
-                    &row.due_at,
-                    &row.loan.renewals,
-                    &row.last_renewed_at,
-                    &row.loan.branch,
-                    &row.returned_at,
-                ]);
-            },
-        )?;
-    }
+    // Into the recent part, moved when it is due (see `closed_loans.rs`).
+    crate::closed_loans::append(conn, &effects.closed_loans)?;
+    crate::closed_loans::move_when_due(conn)?;
     if !effects.items.is_empty() {
         // Processing changes an item's status, when it was last seen and
         // where it is (`Effects::items`); the rest of the row, and rows
