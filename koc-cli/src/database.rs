@@ -48,8 +48,12 @@ pub enum Database {
 /// patrons are loaded without their contact details (a batch of 48 000
 /// held about 30 MB less), 40 000 again: 1M in 9.58 / 10.16 s and 222 /
 /// 231 MiB, against 48 000 in 10.07 / 9.67 s and 241 / 236 MiB (runs in
-/// turn); 5M in 83.2 s, peak 248 MiB.
-pub const SQLITE_BATCH_SIZE: usize = 40_000;
+/// turn); 5M in 83.2 s, peak 248 MiB. With closed loans in two parts
+/// (schema version 5), 5M runs of 40 000 peaked at 238 to 253 MiB over
+/// four runs, too near the limit: 36 000, as fast within the noise (1M in
+/// 9.85 / 11.12 s against 10.10 / 11.23 s, runs in turn; 5M in 58.8 s and
+/// 231 MiB against 60.1 s and 240 MiB).
+pub const SQLITE_BATCH_SIZE: usize = 36_000;
 
 /// The SQLite page cache `koc` opens a database with, in KiB: 48 MiB,
 /// less than the store's default (64 MiB), leaving room for larger

@@ -75,7 +75,7 @@
 //!   tries with pauses growing to 100 ms, which almost never fall in the
 //!   microseconds between a commit and the next batch: the writer then
 //!   waited for the whole run and failed if its timeout ended first.) The
-//!   pause is 2 ms per batch: with 40 000 operations a batch takes about
+//!   pause is 2 ms per batch: with 36 000 operations a batch takes about
 //!   0.5 s (the `koc` tool's batches, on the figures of `benches/`), with the
 //!   default 2 000 about 60 ms, so it costs a run well under 1% and about 3%.
 //! - **A run of the whole queue on a file uses two connections**: while
@@ -129,7 +129,7 @@
 //! of memory per operation, besides the page cache, and a run on two
 //! connections holds about two batches) write a fraction of what 2 000 do,
 //! as long as the page cache ([`SqliteOptions::cache_size_kib`]) holds the
-//! pages a batch changes; the `koc` tool processes 40 000 at a time on
+//! pages a batch changes; the `koc` tool processes 36 000 at a time on
 //! SQLite, with a 48 MiB page cache. Past twice [`SqliteOptions::checkpoint_pages`], a commit waits
 //! for the checkpoint so that the WAL starts over instead of growing. A
 //! run on two connections always has a read transaction open while it
