@@ -8,7 +8,8 @@ use sqlx::{PgConnection, Row};
 
 use crate::error::Doing;
 use crate::rows::{
-    self, account_line_columns, hold_columns, item_columns, loan_columns, patron_columns,
+    self, account_line_columns, hold_columns, item_circulation_columns, loan_columns,
+    patron_circulation_columns,
 };
 
 /// Where the items and open loans a batch loaded are, by barcode: their
@@ -42,7 +43,7 @@ pub(super) async fn load_state(
         // on unnest keep the planner on the indexes however many keys.
         let rows = sqlx::query(concat!(
             "SELECT ",
-            patron_columns!("p."),
+            patron_circulation_columns!("p."),
             " FROM unnest($1::text[]) AS k(card) JOIN patrons p ON p.cardnumber = k.card"
         ))
         .bind(&cards)
@@ -60,7 +61,7 @@ pub(super) async fn load_state(
         if !others.is_empty() {
             let rows = sqlx::query(concat!(
                 "SELECT ",
-                patron_columns!("p."),
+                patron_circulation_columns!("p."),
                 " FROM unnest($1::text[]) AS k(userid) JOIN patrons p ON p.userid = k.userid"
             ))
             .bind(&others)
@@ -92,7 +93,7 @@ pub(super) async fn load_state(
     if !barcodes.is_empty() {
         let rows = sqlx::query(concat!(
             "SELECT ",
-            item_columns!("i."),
+            item_circulation_columns!("i."),
             ", ",
             loan_columns!("l."),
             ", i.ctid::text, l.ctid::text \
@@ -130,4 +131,83 @@ pub(super) async fn load_state(
         }
     }
     Ok((state, places))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use koc_core::conformance::fixtures::{BRANCH, enqueue, issue};
+    use koc_core::{Circulation, Item, Patron, PendingFilter, Queue};
+
+    use super::*;
+    use crate::testing::store;
+
+    #[tokio::test]
+    async fn a_batch_loads_patrons_without_contact_details_and_items_without_catalogue_text() {
+        let Some(store) = store("load_circulation").await else {
+            return;
+        };
+        let patron = Patron {
+            cardnumber: "C1".into(),
+            userid: Some("u1".into()),
+            surname: "Doe".into(),
+            firstname: Some("Jo".into()),
+            category: Some("PT".into()),
+            branch: Some(BRANCH.into()),
+            email: Some("jo@example.org".into()),
+            phone: Some("555-0100".into()),
+            address: Some("1 Main St".into()),
+            city: Some("Springfield".into()),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(2010, 1, 1),
+            ..Patron::default()
+        };
+        let item = Item {
+            barcode: "B1".into(),
+            title: Some("Middlemarch".into()),
+            author: Some("George Eliot".into()),
+            callnumber: Some("823 ELI".into()),
+            itemtype: Some("BK".into()),
+            homebranch: Some(BRANCH.into()),
+            holdingbranch: Some(BRANCH.into()),
+            ..Item::default()
+        };
+        store.upsert_patrons(&[patron]).await.unwrap();
+        store.upsert_items(&[item]).await.unwrap();
+        // One patron by card number, the same by username.
+        enqueue(
+            &store,
+            &[
+                issue("2026-07-22 10:00", "C1", "B1"),
+                issue("2026-07-22 10:01", "u1", "B1"),
+            ],
+        )
+        .await
+        .unwrap();
+        let batch = store.pending(&PendingFilter::default()).await.unwrap();
+        assert_eq!(batch.len(), 2);
+        let mut conn = store.pool().acquire().await.unwrap();
+        let (state, _) = load_state(&mut conn, &batch).await.unwrap();
+
+        let patron = state.patrons.get("C1").expect("C1 loaded");
+        // What processing and the loan policies read is there ...
+        assert_eq!(patron.userid.as_deref(), Some("u1"));
+        assert_eq!(patron.category.as_deref(), Some("PT"));
+        assert_eq!(patron.branch.as_deref(), Some(BRANCH));
+        assert!(patron.date_of_birth.is_some());
+        // ... and the contact details are not.
+        assert_eq!(
+            (&patron.email, &patron.phone, &patron.address, &patron.city),
+            (&None, &None, &None, &None)
+        );
+        let item = state.items.get("B1").expect("B1 loaded");
+        assert_eq!(item.itemtype.as_deref(), Some("BK"));
+        assert_eq!(item.holdingbranch.as_deref(), Some(BRANCH));
+        assert_eq!(
+            (&item.title, &item.author, &item.callnumber),
+            (&None, &None, &None)
+        );
+        drop(conn);
+        store.drop_schema().await.unwrap();
+    }
 }
