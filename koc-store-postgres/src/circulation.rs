@@ -482,8 +482,7 @@ impl Circulation for PostgresStore {
             .map(|row| {
                 Ok(ClosedLoan {
                     loan: rows::loan(row, 0)?,
-                    returned_at: sqlx::Row::try_get(row, rows::LOAN_WIDTH)
-                        .doing("reading ended loans")?,
+                    returned_at: rows::moment(row, rows::LOAN_WIDTH)?,
                 })
             })
             .collect()

@@ -9,11 +9,100 @@
 //!   nanoseconds below the microsecond in a `smallint` beside it. Times in
 //!   the circulation data (loans, items, accounts) are kept to the
 //!   microsecond.
+//! - Dates and times are read back by [`Day`] and [`Moment`], which answer
+//!   a value chrono cannot hold (`infinity`, or a year past 262 142, both
+//!   valid in PostgreSQL and possible in a row a host wrote) with an error
+//!   rather than a panic, as sqlx's own decoding of chrono types would.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Duration, NaiveDate, NaiveDateTime, TimeDelta, Timelike};
 use koc_core::{Action, DueDate, Error, ItemStatus, Result, Source};
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgTypeInfo, PgValueFormat, PgValueRef};
+use sqlx::{Decode, Postgres, Type};
 
 use crate::error::corrupt;
+
+/// PostgreSQL's epoch, from which a `date` counts days and a `timestamp`
+/// microseconds.
+fn postgres_epoch() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2000, 1, 1)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .unwrap_or_default()
+}
+
+/// A `date` column's value.
+pub(crate) struct Day(pub NaiveDate);
+
+impl Type<Postgres> for Day {
+    fn type_info() -> PgTypeInfo {
+        <NaiveDate as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <NaiveDate as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Day {
+    fn decode(value: PgValueRef<'r>) -> std::result::Result<Day, BoxDynError> {
+        if value.format() == PgValueFormat::Text {
+            // chrono's parser refuses what it cannot hold.
+            return <NaiveDate as Decode<Postgres>>::decode(value).map(Day);
+        }
+        let days = <i32 as Decode<Postgres>>::decode(value)?;
+        TimeDelta::try_days(i64::from(days))
+            .and_then(|span| postgres_epoch().date().checked_add_signed(span))
+            .map(Day)
+            .ok_or_else(|| {
+                out_of_range(
+                    "date",
+                    days.into(),
+                    "days",
+                    (i32::MIN.into(), i32::MAX.into()),
+                )
+            })
+    }
+}
+
+/// A `timestamp` column's value.
+pub(crate) struct Moment(pub NaiveDateTime);
+
+impl Type<Postgres> for Moment {
+    fn type_info() -> PgTypeInfo {
+        <NaiveDateTime as Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <NaiveDateTime as Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl<'r> Decode<'r, Postgres> for Moment {
+    fn decode(value: PgValueRef<'r>) -> std::result::Result<Moment, BoxDynError> {
+        if value.format() == PgValueFormat::Text {
+            return <NaiveDateTime as Decode<Postgres>>::decode(value).map(Moment);
+        }
+        let micros = <i64 as Decode<Postgres>>::decode(value)?;
+        postgres_epoch()
+            .checked_add_signed(TimeDelta::microseconds(micros))
+            .map(Moment)
+            .ok_or_else(|| out_of_range("timestamp", micros, "microseconds", (i64::MIN, i64::MAX)))
+    }
+}
+
+/// The error for a stored value chrono cannot hold: PostgreSQL's
+/// infinities (the greatest and least values of the column's count) or a
+/// count of `unit`s from 2000-01-01 past chrono's years.
+fn out_of_range(kind: &str, count: i64, unit: &str, infinities: (i64, i64)) -> BoxDynError {
+    let what = if count == infinities.0 {
+        "-infinity".to_owned()
+    } else if count == infinities.1 {
+        "infinity".to_owned()
+    } else {
+        format!("{count} {unit} from 2000-01-01")
+    };
+    format!("a {kind} koc cannot hold: {what}").into()
+}
 
 /// `time` cut to the microsecond, and the nanoseconds cut off (0 to 999).
 pub(crate) fn split_time(time: NaiveDateTime) -> (NaiveDateTime, i16) {
@@ -30,7 +119,8 @@ pub(crate) fn join_time(time: NaiveDateTime, ns: i16) -> Result<NaiveDateTime> {
             "{ns} nanoseconds below a microsecond"
         )));
     }
-    Ok(time + Duration::nanoseconds(i64::from(ns)))
+    time.checked_add_signed(Duration::nanoseconds(i64::from(ns)))
+        .ok_or_else(|| corrupt(format_args!("the time {time} and {ns} nanoseconds")))
 }
 
 /// The action for its stored word.

@@ -134,7 +134,7 @@ impl Earlier {
                     .doing("looking for earlier pending operations")?;
                 for row in &rows {
                     let id: i64 = row.try_get(3).doing("reading the queue")?;
-                    let time = row.try_get(1).doing("reading the queue")?;
+                    let time = crate::rows::moment(row, 1)?;
                     let ns = row.try_get(2).doing("reading the queue")?;
                     self.read_to = Some((time, ns, id));
                     if in_batch.contains(&id) {

@@ -42,8 +42,8 @@ fn entry(row: &PgRow) -> Result<HistoryEntry> {
                 .map_err(|e| corrupt(format_args!("warnings {warnings:?}: {e}")))?,
         },
         by: row.try_get(at + 3).doing("reading history")?,
-        at: row.try_get(at + 4).doing("reading history")?,
-        requeued_at: row.try_get(at + 5).doing("reading history")?,
+        at: rows::moment(row, at + 4)?,
+        requeued_at: rows::maybe_moment(row, at + 5)?,
     })
 }
 

@@ -9,18 +9,46 @@ use koc_core::{
     AccountLine, AccountLineId, AccountLineKind, Fingerprint, Hold, HoldId, Item, Loan, LoanRule,
     Money, Operation, OperationId, PendingOperation, Result, UploadId,
 };
-use sqlx::Row;
 use sqlx::postgres::PgRow;
+use sqlx::{Column, Row};
 
 use crate::codec;
-use crate::error::{Doing, corrupt};
+use crate::error::corrupt;
 
 /// Reads column `i` of `row`.
+///
+/// Without sqlx's check of the column's type against `T` for each value
+/// (a tenth of `koc`'s instructions when processing): the columns are the
+/// ones this crate's queries name, of the types its migrations give them,
+/// and a value of another type still fails to decode rather than being
+/// misread (different widths, UTF-8 checked). A value that does not
+/// decode is answered with its column's name.
 fn get<'r, T>(row: &'r PgRow, i: usize) -> Result<T>
 where
     T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
-    row.try_get(i).doing("reading a row")
+    row.try_get_unchecked(i).map_err(|error| match error {
+        sqlx::Error::ColumnDecode { index, source } => {
+            let name = row.try_column(i).map_or(index.as_str(), |c| c.name());
+            corrupt(format_args!("column {name}: {source}"))
+        }
+        other => crate::error::from_sqlx("reading a row", other),
+    })
+}
+
+/// Reads the `date` in column `i` of `row` (see [`codec::Day`]).
+fn day(row: &PgRow, i: usize) -> Result<Option<NaiveDate>> {
+    Ok(get::<Option<codec::Day>>(row, i)?.map(|day| day.0))
+}
+
+/// Reads the `timestamp` in column `i` of `row` (see [`codec::Moment`]).
+pub(crate) fn moment(row: &PgRow, i: usize) -> Result<NaiveDateTime> {
+    get::<codec::Moment>(row, i).map(|moment| moment.0)
+}
+
+/// Reads the `timestamp` or `NULL` in column `i` of `row`.
+pub(crate) fn maybe_moment(row: &PgRow, i: usize) -> Result<Option<NaiveDateTime>> {
+    Ok(get::<Option<codec::Moment>>(row, i)?.map(|moment| moment.0))
 }
 
 macro_rules! patron_columns {
@@ -98,13 +126,13 @@ pub(crate) fn patron(row: &PgRow, at: usize) -> Result<koc_core::Patron> {
         firstname: get(row, at + 3)?,
         category: get(row, at + 4)?,
         branch: get(row, at + 5)?,
-        expiry: get::<Option<NaiveDate>>(row, at + 6)?,
-        restricted_until: get::<Option<NaiveDate>>(row, at + 7)?,
+        expiry: day(row, at + 6)?,
+        restricted_until: day(row, at + 7)?,
         email: get(row, at + 8)?,
         phone: get(row, at + 9)?,
         address: get(row, at + 10)?,
         city: get(row, at + 11)?,
-        date_of_birth: get::<Option<NaiveDate>>(row, at + 12)?,
+        date_of_birth: day(row, at + 12)?,
     })
 }
 
@@ -171,7 +199,7 @@ pub(crate) fn item(row: &PgRow, at: usize) -> Result<Item> {
         homebranch: get(row, at + 5)?,
         holdingbranch: get(row, at + 6)?,
         status: codec::item_status(&status)?,
-        last_seen: get::<Option<NaiveDateTime>>(row, at + 8)?,
+        last_seen: maybe_moment(row, at + 8)?,
     })
 }
 
@@ -204,10 +232,10 @@ pub(crate) fn loan(row: &PgRow, at: usize) -> Result<Loan> {
     Ok(Loan {
         barcode: get(row, at)?,
         cardnumber: get(row, at + 1)?,
-        issued_at: get(row, at + 2)?,
-        due_at: get(row, at + 3)?,
+        issued_at: moment(row, at + 2)?,
+        due_at: moment(row, at + 3)?,
         renewals: codec::count(get(row, at + 4)?)?,
-        last_renewed_at: get::<Option<NaiveDateTime>>(row, at + 5)?,
+        last_renewed_at: maybe_moment(row, at + 5)?,
         branch: get(row, at + 6)?,
     })
 }
@@ -261,7 +289,7 @@ pub(crate) fn account_line(row: &PgRow) -> Result<AccountLine> {
         amount: Money::from_micros(get(row, 3)?),
         outstanding: Money::from_micros(get(row, 4)?),
         description: get(row, 5)?,
-        created_at: get(row, 6)?,
+        created_at: moment(row, 6)?,
         operation: get::<Option<i64>>(row, 7)?.map(OperationId),
     })
 }
@@ -292,8 +320,8 @@ pub(crate) fn hold(row: &PgRow) -> Result<Hold> {
         id: HoldId(get(row, 0)?),
         barcode: get(row, 1)?,
         cardnumber: get(row, 2)?,
-        placed_at: get(row, 3)?,
-        filled_at: get::<Option<NaiveDateTime>>(row, 4)?,
+        placed_at: moment(row, 3)?,
+        filled_at: maybe_moment(row, 4)?,
     })
 }
 
@@ -384,17 +412,17 @@ pub(crate) fn pending(row: &PgRow, at: usize) -> Result<PendingOperation> {
     Ok(PendingOperation {
         id: OperationId(get(row, at)?),
         upload: UploadId(get(row, at + 1)?),
-        enqueued_at: get(row, at + 2)?,
+        enqueued_at: moment(row, at + 2)?,
         fingerprint: Fingerprint::from_stored(get(row, at + 3)?),
         operation: Operation {
             action: codec::action(&action)?,
-            time: codec::join_time(get(row, at + 5)?, get(row, at + 6)?)?,
+            time: codec::join_time(moment(row, at + 5)?, get(row, at + 6)?)?,
             cardnumber: get(row, at + 7)?,
             barcode: get(row, at + 8)?,
             amount: get::<Option<i64>>(row, at + 9)?.map(Money::from_micros),
             due: codec::due((
-                get::<Option<NaiveDate>>(row, at + 10)?,
-                get::<Option<NaiveDateTime>>(row, at + 11)?,
+                day(row, at + 10)?,
+                maybe_moment(row, at + 11)?,
                 get(row, at + 12)?,
             ))?,
             userid: get(row, at + 13)?,

@@ -113,7 +113,7 @@ pub(super) async fn next_keys(
         let id: i64 = row.try_get(0).doing("taking the next batch")?;
         keys.push((id, row.try_get(1).doing("taking the next batch")?));
         last = Some((
-            row.try_get(2).doing("taking the next batch")?,
+            crate::rows::moment(row, 2)?,
             row.try_get(3).doing("taking the next batch")?,
             id,
         ));
