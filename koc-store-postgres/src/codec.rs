@@ -14,7 +14,7 @@
 //!   valid in PostgreSQL and possible in a row a host wrote) with an error
 //!   rather than a panic, as sqlx's own decoding of chrono types would.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, TimeDelta, Timelike};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Timelike};
 use koc_core::{Action, DueDate, Error, ItemStatus, Result, Source};
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgTypeInfo, PgValueFormat, PgValueRef};
@@ -22,13 +22,13 @@ use sqlx::{Decode, Postgres, Type};
 
 use crate::error::corrupt;
 
-/// PostgreSQL's epoch, from which a `date` counts days and a `timestamp`
-/// microseconds.
-fn postgres_epoch() -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(2000, 1, 1)
-        .and_then(|day| day.and_hms_opt(0, 0, 0))
-        .unwrap_or_default()
-}
+/// PostgreSQL's epoch, 2000-01-01, from which a `date` counts days: the
+/// day number chrono counts it as from the common era.
+const EPOCH_DAYS_FROM_CE: i32 = 730_120;
+
+/// PostgreSQL's epoch, from which a `timestamp` counts microseconds, in
+/// microseconds from the Unix epoch.
+const EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
 
 /// A `date` column's value.
 pub(crate) struct Day(pub NaiveDate);
@@ -50,8 +50,8 @@ impl<'r> Decode<'r, Postgres> for Day {
             return <NaiveDate as Decode<Postgres>>::decode(value).map(Day);
         }
         let days = <i32 as Decode<Postgres>>::decode(value)?;
-        TimeDelta::try_days(i64::from(days))
-            .and_then(|span| postgres_epoch().date().checked_add_signed(span))
+        days.checked_add(EPOCH_DAYS_FROM_CE)
+            .and_then(NaiveDate::from_num_days_from_ce_opt)
             .map(Day)
             .ok_or_else(|| {
                 out_of_range(
@@ -83,9 +83,10 @@ impl<'r> Decode<'r, Postgres> for Moment {
             return <NaiveDateTime as Decode<Postgres>>::decode(value).map(Moment);
         }
         let micros = <i64 as Decode<Postgres>>::decode(value)?;
-        postgres_epoch()
-            .checked_add_signed(TimeDelta::microseconds(micros))
-            .map(Moment)
+        micros
+            .checked_add(EPOCH_UNIX_MICROS)
+            .and_then(DateTime::from_timestamp_micros)
+            .map(|at| Moment(at.naive_utc()))
             .ok_or_else(|| out_of_range("timestamp", micros, "microseconds", (i64::MIN, i64::MAX)))
     }
 }
@@ -207,6 +208,19 @@ mod tests {
 
     fn at(text: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap()
+    }
+
+    #[test]
+    fn dates_and_times_count_from_postgres_epoch() {
+        let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+        assert_eq!(
+            NaiveDate::from_num_days_from_ce_opt(EPOCH_DAYS_FROM_CE),
+            Some(epoch)
+        );
+        assert_eq!(
+            DateTime::from_timestamp_micros(EPOCH_UNIX_MICROS).map(|at| at.naive_utc()),
+            epoch.and_hms_opt(0, 0, 0)
+        );
     }
 
     #[test]
