@@ -51,11 +51,10 @@ pub(crate) fn maybe_moment(row: &PgRow, i: usize) -> Result<Option<NaiveDateTime
     Ok(get::<Option<codec::Moment>>(row, i)?.map(|moment| moment.0))
 }
 
-macro_rules! patron_columns {
-    () => {
-        $crate::rows::patron_columns!("")
-    };
-    ($p:literal) => {
+/// The columns [`patron`] reads, with `$contact` (one or more literals,
+/// or macros that give them) in place of its four contact details.
+macro_rules! patron_columns_with {
+    ($p:literal, $($contact:tt)+) => {
         concat!(
             $p,
             "cardnumber, ",
@@ -73,16 +72,24 @@ macro_rules! patron_columns {
             "expiry, ",
             $p,
             "restricted_until, ",
-            $p,
-            "email, ",
-            $p,
-            "phone, ",
-            $p,
-            "address, ",
-            $p,
-            "city, ",
+            $($contact)+,
+            ", ",
             $p,
             "date_of_birth"
+        )
+    };
+}
+pub(crate) use patron_columns_with;
+
+/// The columns [`patron`] reads.
+macro_rules! patron_columns {
+    () => {
+        $crate::rows::patron_columns!("")
+    };
+    ($p:literal) => {
+        $crate::rows::patron_columns_with!(
+            $p,
+            concat!($p, "email, ", $p, "phone, ", $p, "address, ", $p, "city")
         )
     };
 }
@@ -94,26 +101,7 @@ pub(crate) use patron_columns;
 /// patrons' memory, and four strings a patron to send and decode).
 macro_rules! patron_circulation_columns {
     ($p:literal) => {
-        concat!(
-            $p,
-            "cardnumber, ",
-            $p,
-            "userid, ",
-            $p,
-            "surname, ",
-            $p,
-            "firstname, ",
-            $p,
-            "category, ",
-            $p,
-            "branch, ",
-            $p,
-            "expiry, ",
-            $p,
-            "restricted_until, NULL::text, NULL::text, NULL::text, NULL::text, ",
-            $p,
-            "date_of_birth"
-        )
+        $crate::rows::patron_columns_with!($p, "NULL::text, NULL::text, NULL::text, NULL::text")
     };
 }
 pub(crate) use patron_circulation_columns;
@@ -136,17 +124,15 @@ pub(crate) fn patron(row: &PgRow, at: usize) -> Result<koc_core::Patron> {
     })
 }
 
-macro_rules! item_columns {
-    ($p:literal) => {
+/// The columns [`item`] reads, with `$text` (one or more literals, or
+/// macros that give them) in place of its catalogue text.
+macro_rules! item_columns_with {
+    ($p:literal, $($text:tt)+) => {
         concat!(
             $p,
             "barcode, ",
-            $p,
-            "title, ",
-            $p,
-            "author, ",
-            $p,
-            "callnumber, ",
+            $($text)+,
+            ", ",
             $p,
             "itemtype, ",
             $p,
@@ -160,6 +146,17 @@ macro_rules! item_columns {
         )
     };
 }
+pub(crate) use item_columns_with;
+
+/// The columns [`item`] reads.
+macro_rules! item_columns {
+    ($p:literal) => {
+        $crate::rows::item_columns_with!(
+            $p,
+            concat!($p, "title, ", $p, "author, ", $p, "callnumber")
+        )
+    };
+}
 pub(crate) use item_columns;
 
 /// The columns [`item`] reads, for processing: its catalogue text (title,
@@ -167,20 +164,7 @@ pub(crate) use item_columns;
 /// processing never reads it.
 macro_rules! item_circulation_columns {
     ($p:literal) => {
-        concat!(
-            $p,
-            "barcode, NULL::text, NULL::text, NULL::text, ",
-            $p,
-            "itemtype, ",
-            $p,
-            "homebranch, ",
-            $p,
-            "holdingbranch, ",
-            $p,
-            "status, ",
-            $p,
-            "last_seen"
-        )
+        $crate::rows::item_columns_with!($p, "NULL::text, NULL::text, NULL::text")
     };
 }
 pub(crate) use item_circulation_columns;
@@ -436,4 +420,31 @@ pub(crate) fn pending(row: &PgRow, at: usize) -> Result<PendingOperation> {
             )?,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn processing_reads_the_columns_of_patrons_and_items_with_texts_left_out() {
+        assert_eq!(
+            patron_columns!("p."),
+            "p.cardnumber, p.userid, p.surname, p.firstname, p.category, p.branch, p.expiry, \
+             p.restricted_until, p.email, p.phone, p.address, p.city, p.date_of_birth"
+        );
+        assert_eq!(
+            patron_circulation_columns!("p."),
+            "p.cardnumber, p.userid, p.surname, p.firstname, p.category, p.branch, p.expiry, \
+             p.restricted_until, NULL::text, NULL::text, NULL::text, NULL::text, p.date_of_birth"
+        );
+        assert_eq!(
+            item_columns!("i."),
+            "i.barcode, i.title, i.author, i.callnumber, i.itemtype, i.homebranch, \
+             i.holdingbranch, i.status, i.last_seen"
+        );
+        assert_eq!(
+            item_circulation_columns!("i."),
+            "i.barcode, NULL::text, NULL::text, NULL::text, i.itemtype, i.homebranch, \
+             i.holdingbranch, i.status, i.last_seen"
+        );
+    }
 }

@@ -11,6 +11,11 @@ mod common;
 use koc_core::conformance::fixtures::{self, HAWKING, JANE, LEFT_HAND};
 use koc_core::{Circulation, LoanFilter, PendingFilter, Queue, StoreExt};
 
+/// Runs `sql` with `key` as its one parameter, as a host would.
+async fn host(pool: &sqlx::PgPool, sql: &'static str, key: &str) {
+    sqlx::query(sql).bind(key).execute(pool).await.unwrap();
+}
+
 #[tokio::test]
 async fn dates_and_times_chrono_cannot_hold_are_errors_not_panics() {
     let Some(store) = common::fresh_store("out_of_range").await else {
@@ -20,21 +25,23 @@ async fn dates_and_times_chrono_cannot_hold_are_errors_not_panics() {
     let pool = store.pool().clone();
 
     // A host says, in PostgreSQL's way, that Jane's card never expires.
-    sqlx::query("UPDATE patrons SET expiry = 'infinity' WHERE cardnumber = $1")
-        .bind(JANE)
-        .execute(&pool)
-        .await
-        .unwrap();
+    host(
+        &pool,
+        "UPDATE patrons SET expiry = 'infinity' WHERE cardnumber = $1",
+        JANE,
+    )
+    .await;
     let error = store.patron(JANE).await.unwrap_err().to_string();
     assert!(
         error.contains("a date koc cannot hold: infinity"),
         "{error}"
     );
-    sqlx::query("UPDATE patrons SET expiry = '-infinity' WHERE cardnumber = $1")
-        .bind(JANE)
-        .execute(&pool)
-        .await
-        .unwrap();
+    host(
+        &pool,
+        "UPDATE patrons SET expiry = '-infinity' WHERE cardnumber = $1",
+        JANE,
+    )
+    .await;
     let error = store.patron(JANE).await.unwrap_err().to_string();
     assert!(
         error.contains("a date koc cannot hold: -infinity"),
@@ -48,11 +55,12 @@ async fn dates_and_times_chrono_cannot_hold_are_errors_not_panics() {
             .fetch_one(&pool)
             .await
             .unwrap();
-    sqlx::query("UPDATE loans SET due_at = '290000-01-01' WHERE barcode = $1")
-        .bind(HAWKING)
-        .execute(&pool)
-        .await
-        .unwrap();
+    host(
+        &pool,
+        "UPDATE loans SET due_at = '290000-01-01' WHERE barcode = $1",
+        HAWKING,
+    )
+    .await;
     let error = store
         .loans(&LoanFilter::all())
         .await
@@ -71,11 +79,12 @@ async fn dates_and_times_chrono_cannot_hold_are_errors_not_panics() {
 
     // Lending to Jane stops the run with the same error; the operation
     // stays pending and nothing of its batch is applied.
-    sqlx::query("UPDATE patrons SET expiry = 'infinity' WHERE cardnumber = $1")
-        .bind(JANE)
-        .execute(&pool)
-        .await
-        .unwrap();
+    host(
+        &pool,
+        "UPDATE patrons SET expiry = 'infinity' WHERE cardnumber = $1",
+        JANE,
+    )
+    .await;
     fixtures::enqueue(
         &store,
         &[fixtures::issue("2026-07-22 10:00", JANE, LEFT_HAND)],
