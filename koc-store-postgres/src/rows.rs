@@ -19,10 +19,11 @@ use crate::error::corrupt;
 ///
 /// Without sqlx's check of the column's type against `T` for each value
 /// (a tenth of `koc`'s instructions when processing): the columns are the
-/// ones this crate's queries name, of the types its migrations give them,
-/// and a value of another type still fails to decode rather than being
-/// misread (different widths, UTF-8 checked). A value that does not
-/// decode is answered with its column's name.
+/// ones this crate's queries name, of the types its migrations give them.
+/// Decoding still checks what it can (a value of another width fails, text
+/// must be UTF-8), though a column changed by hand to another type of the
+/// same width would be misread. A value that does not decode is answered
+/// with its column's name.
 fn get<'r, T>(row: &'r PgRow, i: usize) -> Result<T>
 where
     T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
