@@ -1,5 +1,14 @@
 //! Loading what a batch touches: [`BatchState`] and where its rows are
 //! ([`Places`]).
+//!
+//! Each statement looks its batch's keys up one by one: `unnest` of the
+//! keys, then for each a `LATERAL` subquery on the table's index, kept
+//! apart by `OFFSET 0` so the planner cannot merge it into a join. Left
+//! to its estimates, it joined a batch's keys to a whole table (a hash
+//! join over a sequential scan, or a merge join along a whole index) as
+//! soon as the keys were a fair share of the table's rows: work that grows
+//! with the catalogue, the patrons, the account lines or the holds instead
+//! of with the batch (`plans.rs` tests both).
 
 use std::collections::HashMap;
 
@@ -39,12 +48,11 @@ pub(super) async fn load_state(
 
     if !cards.is_empty() {
         // By card number, then by username for the cards that are not
-        // card numbers (Koha's order; what the engine resolves). Joins
-        // on unnest keep the planner on the indexes however many keys.
+        // card numbers (Koha's order; what the engine resolves).
         let rows = sqlx::query(concat!(
-            "SELECT ",
+            "SELECT x.* FROM unnest($1::text[]) AS k(card) CROSS JOIN LATERAL (SELECT ",
             patron_circulation_columns!("p."),
-            " FROM unnest($1::text[]) AS k(card) JOIN patrons p ON p.cardnumber = k.card"
+            " FROM patrons p WHERE p.cardnumber = k.card OFFSET 0) AS x"
         ))
         .bind(&cards)
         .fetch_all(&mut *conn)
@@ -60,9 +68,9 @@ pub(super) async fn load_state(
             .collect();
         if !others.is_empty() {
             let rows = sqlx::query(concat!(
-                "SELECT ",
+                "SELECT x.* FROM unnest($1::text[]) AS k(userid) CROSS JOIN LATERAL (SELECT ",
                 patron_circulation_columns!("p."),
-                " FROM unnest($1::text[]) AS k(userid) JOIN patrons p ON p.userid = k.userid"
+                " FROM patrons p WHERE p.userid = k.userid OFFSET 0) AS x"
             ))
             .bind(&others)
             .fetch_all(&mut *conn)
@@ -76,11 +84,10 @@ pub(super) async fn load_state(
     if !state.patrons.is_empty() {
         let loaded: Vec<&str> = state.patrons.keys().map(String::as_str).collect();
         let rows = sqlx::query(concat!(
-            "SELECT ",
+            "SELECT x.* FROM unnest($1::text[]) AS k(card) CROSS JOIN LATERAL (SELECT ",
             account_line_columns!("a."),
-            " FROM unnest($1::text[]) AS k(card) JOIN account_lines a \
-             ON a.cardnumber = k.card AND a.kind = 'debit' AND a.outstanding > 0 \
-             ORDER BY a.created_at, a.id"
+            " FROM account_lines a WHERE a.cardnumber = k.card AND a.kind = 'debit' \
+             AND a.outstanding > 0 OFFSET 0) AS x ORDER BY x.created_at, x.id"
         ))
         .bind(&loaded)
         .fetch_all(&mut *conn)
@@ -92,13 +99,12 @@ pub(super) async fn load_state(
     }
     if !barcodes.is_empty() {
         let rows = sqlx::query(concat!(
-            "SELECT ",
+            "SELECT x.* FROM unnest($1::text[]) AS k(barcode) CROSS JOIN LATERAL (SELECT ",
             item_circulation_columns!("i."),
             ", ",
             loan_columns!("l."),
-            ", i.ctid::text, l.ctid::text \
-             FROM unnest($1::text[]) AS k(barcode) JOIN items i ON i.barcode = k.barcode \
-             LEFT JOIN loans l ON l.barcode = i.barcode"
+            ", i.ctid::text, l.ctid::text FROM items i \
+             LEFT JOIN loans l ON l.barcode = i.barcode WHERE i.barcode = k.barcode OFFSET 0) AS x"
         ))
         .bind(&barcodes)
         .fetch_all(&mut *conn)
@@ -117,10 +123,10 @@ pub(super) async fn load_state(
             state.add_item(item);
         }
         let rows = sqlx::query(concat!(
-            "SELECT ",
+            "SELECT x.* FROM unnest($1::text[]) AS k(barcode) CROSS JOIN LATERAL (SELECT ",
             hold_columns!("h."),
-            " FROM unnest($1::text[]) AS k(barcode) JOIN holds h \
-             ON h.barcode = k.barcode AND h.filled_at IS NULL ORDER BY h.placed_at, h.id"
+            " FROM holds h WHERE h.barcode = k.barcode AND h.filled_at IS NULL OFFSET 0) AS x \
+             ORDER BY x.placed_at, x.id"
         ))
         .bind(&barcodes)
         .fetch_all(&mut *conn)

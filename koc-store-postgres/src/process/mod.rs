@@ -59,6 +59,9 @@ mod batch;
 mod load;
 mod write;
 
+#[cfg(test)]
+mod plans;
+
 use ahead::Ahead;
 use batch::{Batch, Cursor};
 use load::Places;
