@@ -159,8 +159,9 @@ pub(super) async fn apply(
 /// need: each of a few thousand by its place (`ctid`) or its key, whatever
 /// the size of the table. Left to its estimates, the planner would at
 /// times join a batch's rows to a whole table instead (a hash join over a
-/// sequential scan of every open loan or account line), work that grows
-/// with the table and not with the batch. Only joins are steered:
+/// sequential scan of every open loan or account line, or of the queue
+/// for the batch's places), work that grows with the table and not with
+/// the batch. Only joins are steered:
 /// disabling a scan that is a statement's only way (the one row of
 /// `queue_changes`) would price its plan past `jit_above_cost` and have
 /// it compiled, 40 ms a statement. `SET LOCAL`: it ends with the
@@ -381,12 +382,14 @@ pub(super) async fn settle(
     places: &[String],
     by: &str,
 ) -> Result<()> {
-    let mut gone: Vec<i64> =
-        sqlx::query_scalar("DELETE FROM pending WHERE ctid = ANY($1::text[]::tid[]) RETURNING id")
-            .bind(places)
-            .fetch_all(&mut *conn)
-            .await
-            .doing("taking operations out of the queue")?;
+    let mut gone: Vec<i64> = sqlx::query_scalar(
+        "DELETE FROM pending p USING unnest($1::text[]::tid[]) AS u(at) \
+             WHERE p.ctid = u.at RETURNING p.id",
+    )
+    .bind(places)
+    .fetch_all(&mut *conn)
+    .await
+    .doing("taking operations out of the queue")?;
     let mut ids: Vec<i64> = results.iter().map(|r| r.pending.id.0).collect();
     gone.sort_unstable();
     ids.sort_unstable();
