@@ -44,8 +44,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use koc_core::{
-    BatchState, Engine, Error, LoanPolicy, OperationId, ProcessObserver, ProcessRun,
-    ProcessSummary, ProcessedOperation, Processor, Result, RuleTable, Selection,
+    BatchState, Engine, Error, LoanPolicy, OperationId, Outcome, PendingOperation, ProcessObserver,
+    ProcessRun, ProcessSummary, ProcessedOperation, Processor, Result, RuleTable, Selection,
 };
 use sqlx::PgConnection;
 
@@ -149,12 +149,7 @@ impl PostgresStore {
                 return Err(error);
             }
         };
-        let results: Vec<ProcessedOperation> = batch
-            .operations
-            .into_iter()
-            .zip(decisions.outcomes)
-            .map(|(pending, outcome)| ProcessedOperation { pending, outcome })
-            .collect();
+        let results = processed(batch.operations, decisions.outcomes);
         let writing = async {
             write::apply(conn, &decisions.effects, &places, &had_loan).await?;
             write::settle(conn, &results, &batch.places, &run.user).await?;
@@ -252,6 +247,15 @@ impl PostgresStore {
         tx.rollback().await.doing("ending a dry run")?;
         result
     }
+}
+
+/// A batch's operations with the outcomes decided for them, in order.
+fn processed(operations: Vec<PendingOperation>, outcomes: Vec<Outcome>) -> Vec<ProcessedOperation> {
+    operations
+        .into_iter()
+        .zip(outcomes)
+        .map(|(pending, outcome)| ProcessedOperation { pending, outcome })
+        .collect()
 }
 
 /// The policy a run decides due dates with.

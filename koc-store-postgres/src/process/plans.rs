@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use koc_core::conformance::fixtures::{STAFF, checkin, enqueue, issue, payment, rules};
-use koc_core::{ConflictRule, Engine, ProcessedOperation, RuleTable};
+use koc_core::{ConflictRule, Engine, RuleTable};
 use sqlx::{Connection, PgConnection};
 
 use super::batch::{self, Cursor};
@@ -103,12 +103,7 @@ async fn a_batch_reads_and_writes_its_rows_by_key_never_whole_tables() {
     write::apply(&mut tx, &decisions.effects, &places, &had_loan)
         .await
         .unwrap();
-    let results: Vec<ProcessedOperation> = batch
-        .operations
-        .into_iter()
-        .zip(decisions.outcomes)
-        .map(|(pending, outcome)| ProcessedOperation { pending, outcome })
-        .collect();
+    let results = super::processed(batch.operations, decisions.outcomes);
     write::settle(&mut tx, &results, &batch.places, STAFF)
         .await
         .unwrap();
