@@ -1,9 +1,10 @@
 //! A batch's reads and writes find the rows it touches one by one, by key
 //! or by place, and never read a whole table: their cost follows the
-//! batch, not the size of the catalogue, the open loans, the account lines
-//! or the holds. Left to its estimates, the planner joined a batch's keys
-//! to whole tables (a hash join over a sequential scan) as soon as they
-//! were a fair share of a table's rows.
+//! batch, not the size of the catalogue, the open loans, the account lines,
+//! the holds or the queue. Left to its estimates, the planner joined a
+//! batch's keys to whole tables (hash joins over sequential scans, a merge
+//! join along a whole primary key) as soon as they were a fair share of a
+//! table's rows, and read the queue whole for the batch's places.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
