@@ -31,10 +31,15 @@ const MIGRATIONS: &[Migration] = &[
         description: "the name of an operation's file stored once",
         sql: include_str!("../migrations/0002_source_files.sql"),
     },
+    Migration {
+        version: 3,
+        description: "guards of referred-to rows that lock no rows on updates",
+        sql: include_str!("../migrations/0003_guards_after_updates.sql"),
+    },
 ];
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Brings `schema` to [`SCHEMA_VERSION`], creating it when it does not
 /// exist, in one transaction.

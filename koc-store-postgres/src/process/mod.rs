@@ -61,6 +61,8 @@ mod write;
 
 #[cfg(test)]
 mod plans;
+#[cfg(test)]
+mod row_locks;
 
 use ahead::Ahead;
 use batch::{Batch, Cursor};

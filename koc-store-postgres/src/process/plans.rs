@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 
 use koc_core::conformance::fixtures::{STAFF, checkin, enqueue, issue, payment, rules};
-use koc_core::{ConflictRule, Engine, RuleTable};
+use koc_core::{ConflictRule, Engine, Operation, RuleTable};
 use sqlx::{Connection, PgConnection};
 
 use super::batch::{self, Cursor};
@@ -38,7 +38,7 @@ async fn whole_reads(conn: &mut PgConnection) -> Vec<(String, i64)> {
 /// A library of [`ROWS`] patrons and items, open loans of most items, a
 /// debt of every patron and a hold on every item, with the planner's
 /// statistics up to date.
-async fn library(conn: &mut PgConnection) {
+pub(super) async fn library(conn: &mut PgConnection) {
     for statement in [
         "INSERT INTO patrons (cardnumber, surname, category, branch, expiry) \
          SELECT 'P' || g, 'Doe', 'PT', 'CPL', DATE '2030-01-01' FROM generate_series(1, $1) g",
@@ -62,14 +62,9 @@ async fn library(conn: &mut PgConnection) {
     sqlx::query("ANALYZE").execute(&mut *conn).await.unwrap();
 }
 
-#[tokio::test]
-async fn a_batch_reads_and_writes_its_rows_by_key_never_whole_tables() {
-    let Some(store) = store("plans").await else {
-        return;
-    };
-    library(&mut store.pool().acquire().await.unwrap()).await;
-    // Returns of loaned items (whose holds wait), payments of debts,
-    // issues of items on the shelf: 1 200 operations, 400 of each.
+/// Returns of loaned items (whose holds wait), payments of debts, issues
+/// of items on the shelf, in [`library`]: 1 200 operations, 400 of each.
+pub(super) fn operations() -> Vec<Operation> {
     let mut operations = Vec::new();
     for n in 1..=400 {
         let minute = format!("2026-07-22 10:{:02}:{:02}", n / 60, n % 60);
@@ -81,7 +76,16 @@ async fn a_batch_reads_and_writes_its_rows_by_key_never_whole_tables() {
             &format!("I{}", 4000 + n),
         ));
     }
-    enqueue(&store, &operations).await.unwrap();
+    operations
+}
+
+#[tokio::test]
+async fn a_batch_reads_and_writes_its_rows_by_key_never_whole_tables() {
+    let Some(store) = store("plans").await else {
+        return;
+    };
+    library(&mut store.pool().acquire().await.unwrap()).await;
+    enqueue(&store, &operations()).await.unwrap();
 
     // A connection of its own: a backend's counts below are those it has
     // not flushed yet, this transaction's and any before.
