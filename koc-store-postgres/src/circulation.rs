@@ -545,8 +545,9 @@ macro_rules! insert_loans {
         concat!(
             "INSERT INTO loans (",
             loan_columns!(""),
-            ") SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], \
-             $4::timestamp[], $5::bigint[], $6::timestamp[], $7::text[])"
+            ") SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::timestamp[]), \
+             unnest($4::timestamp[]), unnest($5::bigint[]), unnest($6::timestamp[]), \
+             unnest($7::text[])"
         )
     };
 }

@@ -1,8 +1,10 @@
 //! Loading what a batch touches: [`BatchState`] and where its rows are
 //! ([`Places`]).
 //!
-//! Each statement looks its batch's keys up one by one: `unnest` of the
-//! keys, then for each a `LATERAL` subquery on the table's index, kept
+//! Each statement looks its batch's keys up one by one: the keys unnested
+//! in a select list (streamed, not copied first into a tuple store: see
+//! [`super::write`]), then for each a `LATERAL` subquery on the table's
+//! index, kept
 //! apart by `OFFSET 0` so the planner cannot merge it into a join. Left
 //! to its estimates, it joined a batch's keys to a whole table (a hash
 //! join over a sequential scan, or a merge join along a whole index) as
@@ -50,7 +52,7 @@ pub(super) async fn load_state(
         // By card number, then by username for the cards that are not
         // card numbers (Koha's order; what the engine resolves).
         let rows = sqlx::query(concat!(
-            "SELECT x.* FROM unnest($1::text[]) AS k(card) CROSS JOIN LATERAL (SELECT ",
+            "SELECT x.* FROM (SELECT unnest($1::text[]) AS card) AS k CROSS JOIN LATERAL (SELECT ",
             patron_circulation_columns!("p."),
             " FROM patrons p WHERE p.cardnumber = k.card OFFSET 0) AS x"
         ))
@@ -68,7 +70,7 @@ pub(super) async fn load_state(
             .collect();
         if !others.is_empty() {
             let rows = sqlx::query(concat!(
-                "SELECT x.* FROM unnest($1::text[]) AS k(userid) CROSS JOIN LATERAL (SELECT ",
+                "SELECT x.* FROM (SELECT unnest($1::text[]) AS userid) AS k CROSS JOIN LATERAL (SELECT ",
                 patron_circulation_columns!("p."),
                 " FROM patrons p WHERE p.userid = k.userid OFFSET 0) AS x"
             ))
@@ -84,7 +86,7 @@ pub(super) async fn load_state(
     if !state.patrons.is_empty() {
         let loaded: Vec<&str> = state.patrons.keys().map(String::as_str).collect();
         let rows = sqlx::query(concat!(
-            "SELECT x.* FROM unnest($1::text[]) AS k(card) CROSS JOIN LATERAL (SELECT ",
+            "SELECT x.* FROM (SELECT unnest($1::text[]) AS card) AS k CROSS JOIN LATERAL (SELECT ",
             account_line_columns!("a."),
             " FROM account_lines a WHERE a.cardnumber = k.card AND a.kind = 'debit' \
              AND a.outstanding > 0 OFFSET 0) AS x ORDER BY x.created_at, x.id"
@@ -99,7 +101,7 @@ pub(super) async fn load_state(
     }
     if !barcodes.is_empty() {
         let rows = sqlx::query(concat!(
-            "SELECT x.* FROM unnest($1::text[]) AS k(barcode) CROSS JOIN LATERAL (SELECT ",
+            "SELECT x.* FROM (SELECT unnest($1::text[]) AS barcode) AS k CROSS JOIN LATERAL (SELECT ",
             item_circulation_columns!("i."),
             ", ",
             loan_columns!("l."),
@@ -123,7 +125,7 @@ pub(super) async fn load_state(
             state.add_item(item);
         }
         let rows = sqlx::query(concat!(
-            "SELECT x.* FROM unnest($1::text[]) AS k(barcode) CROSS JOIN LATERAL (SELECT ",
+            "SELECT x.* FROM (SELECT unnest($1::text[]) AS barcode) AS k CROSS JOIN LATERAL (SELECT ",
             hold_columns!("h."),
             " FROM holds h WHERE h.barcode = k.barcode AND h.filled_at IS NULL OFFSET 0) AS x \
              ORDER BY x.placed_at, x.id"

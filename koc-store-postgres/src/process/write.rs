@@ -4,6 +4,13 @@
 //! Every write is one `INSERT`, `UPDATE` or `DELETE` of `unnest`ed arrays,
 //! not `COPY`, whose separate end message can wait up to 40 ms for an
 //! acknowledgement at a batch's sizes (see `queue::COPY_FROM`).
+//!
+//! The arrays are unnested in a select list (`SELECT unnest($1) AS a,
+//! unnest($2) AS b`), which the server streams row by row, not in a `FROM`
+//! clause (`unnest($1, $2)`), which it first copies whole into a tuple
+//! store: 6.8% of the server's instructions for processing 100 000
+//! operations (`benches/server-instructions`: 21 480 M -> 20 020 M). The
+//! loads do the same with their keys ([`super::load`]).
 
 use std::collections::HashSet;
 
@@ -59,12 +66,10 @@ pub(super) async fn apply(
         sqlx::query(concat!(
             "INSERT INTO closed_loans (id, ",
             loan_columns!(""),
-            ", returned_at) SELECT $1 + u.ord - 1, u.barcode, u.cardnumber, u.issued_at, \
-             u.due_at, u.renewals, u.last_renewed_at, u.branch, u.returned_at \
-             FROM unnest($2::text[], $3::text[], $4::timestamp[], $5::timestamp[], \
-             $6::bigint[], $7::timestamp[], $8::text[], $9::timestamp[]) WITH ORDINALITY \
-             AS u(barcode, cardnumber, issued_at, due_at, renewals, last_renewed_at, \
-             branch, returned_at, ord)"
+            ", returned_at) SELECT generate_series($1::bigint, $1 + cardinality($2::text[]) - 1), \
+             unnest($2::text[]), unnest($3::text[]), unnest($4::timestamp[]), \
+             unnest($5::timestamp[]), unnest($6::bigint[]), unnest($7::timestamp[]), \
+             unnest($8::text[]), unnest($9::timestamp[])"
         ))
         .bind(first)
         .bind(&closed.barcode)
@@ -90,7 +95,8 @@ pub(super) async fn apply(
         let outstanding: Vec<i64> = effects.debts.values().map(|m| m.micros()).collect();
         sqlx::query(
             "UPDATE account_lines a SET outstanding = u.outstanding::numeric / 1000000 \
-             FROM unnest($1::bigint[], $2::bigint[]) AS u(id, outstanding) WHERE a.id = u.id",
+             FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::bigint[]) AS outstanding) AS u \
+             WHERE a.id = u.id",
         )
         .bind(&ids)
         .bind(&outstanding)
@@ -118,13 +124,15 @@ pub(super) async fn apply(
              (cardnumber, kind, amount, outstanding, description, created_at, operation_id) \
              SELECT u.cardnumber, 'credit', u.amount::numeric / 1000000, \
              u.unapplied::numeric / 1000000, 'Payment (offline)', u.paid_at, u.operation \
-             FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], \
-             $5::timestamp[]) WITH ORDINALITY \
-             AS u(operation, cardnumber, amount, unapplied, paid_at, ord) ORDER BY u.ord \
+             FROM (SELECT unnest($1::bigint[]) AS operation, unnest($2::text[]) AS cardnumber, \
+             unnest($3::bigint[]) AS amount, unnest($4::bigint[]) AS unapplied, \
+             unnest($5::timestamp[]) AS paid_at, \
+             generate_series(1, cardinality($1::bigint[])) AS ord) AS u ORDER BY u.ord \
              RETURNING id, operation_id) \
              INSERT INTO payment_offsets (credit_id, debit_id, amount) \
              SELECT c.id, o.debit, o.amount::numeric / 1000000 \
-             FROM unnest($6::bigint[], $7::bigint[], $8::bigint[]) AS o(operation, debit, amount) \
+             FROM (SELECT unnest($6::bigint[]) AS operation, unnest($7::bigint[]) AS debit, \
+             unnest($8::bigint[]) AS amount) AS o \
              JOIN credits c ON c.operation_id = o.operation",
         )
         .bind(&operations)
@@ -144,7 +152,8 @@ pub(super) async fn apply(
         let at: Vec<NaiveDateTime> = effects.filled_holds.values().copied().collect();
         sqlx::query(
             "UPDATE holds h SET filled_at = u.at \
-             FROM unnest($1::bigint[], $2::timestamp[]) AS u(id, at) WHERE h.id = u.id",
+             FROM (SELECT unnest($1::bigint[]) AS id, unnest($2::timestamp[]) AS at) AS u \
+             WHERE h.id = u.id",
         )
         .bind(&ids)
         .bind(&at)
@@ -200,7 +209,8 @@ async fn close_loans(conn: &mut PgConnection, gone: Vec<(&str, Option<&str>)>) -
     let (placed, at, mut others) = by_place(gone);
     if !placed.is_empty() {
         let deleted = sqlx::query(
-            "DELETE FROM loans l USING unnest($1::text[]::tid[], $2::text[]) AS u(at, barcode) \
+            "DELETE FROM loans l \
+             USING (SELECT unnest($1::text[]::tid[]) AS at, unnest($2::text[]) AS barcode) AS u \
              WHERE l.ctid = u.at AND l.barcode = u.barcode",
         )
         .bind(&at)
@@ -230,10 +240,11 @@ async fn change_loans(conn: &mut PgConnection, changed: Vec<(&Loan, Option<&str>
         let updated = sqlx::query(concat!(
             "UPDATE loans l SET ",
             loan_update!(),
-            " FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
-             $5::bigint[], $6::timestamp[], $7::text[], $8::text[]::tid[]) \
-             AS u(barcode, cardnumber, issued_at, due_at, renewals, last_renewed_at, \
-             branch, at) WHERE l.ctid = u.at AND l.barcode = u.barcode"
+            " FROM (SELECT unnest($1::text[]) AS barcode, unnest($2::text[]) AS cardnumber, \
+             unnest($3::timestamp[]) AS issued_at, unnest($4::timestamp[]) AS due_at, \
+             unnest($5::bigint[]) AS renewals, unnest($6::timestamp[]) AS last_renewed_at, \
+             unnest($7::text[]) AS branch, unnest($8::text[]::tid[]) AS at) AS u \
+             WHERE l.ctid = u.at AND l.barcode = u.barcode"
         ))
         .bind(&columns.barcode)
         .bind(&columns.cardnumber)
@@ -255,10 +266,10 @@ async fn change_loans(conn: &mut PgConnection, changed: Vec<(&Loan, Option<&str>
         sqlx::query(concat!(
             "UPDATE loans l SET ",
             loan_update!(),
-            " FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::timestamp[], \
-             $5::bigint[], $6::timestamp[], $7::text[]) \
-             AS u(barcode, cardnumber, issued_at, due_at, renewals, last_renewed_at, \
-             branch) WHERE l.barcode = u.barcode"
+            " FROM (SELECT unnest($1::text[]) AS barcode, unnest($2::text[]) AS cardnumber, \
+             unnest($3::timestamp[]) AS issued_at, unnest($4::timestamp[]) AS due_at, \
+             unnest($5::bigint[]) AS renewals, unnest($6::timestamp[]) AS last_renewed_at, \
+             unnest($7::text[]) AS branch) AS u WHERE l.barcode = u.barcode"
         ))
         .bind(&columns.barcode)
         .bind(&columns.cardnumber)
@@ -321,8 +332,9 @@ async fn update_items(conn: &mut PgConnection, items: Vec<(&Item, Option<&str>)>
         let updated = sqlx::query(
             "UPDATE items i SET status = u.status, last_seen = u.last_seen, \
              holdingbranch = u.holdingbranch \
-             FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::text[], \
-             $5::text[]::tid[]) AS u(barcode, status, last_seen, holdingbranch, at) \
+             FROM (SELECT unnest($1::text[]) AS barcode, unnest($2::text[]) AS status, \
+             unnest($3::timestamp[]) AS last_seen, unnest($4::text[]) AS holdingbranch, \
+             unnest($5::text[]::tid[]) AS at) AS u \
              WHERE i.ctid = u.at AND i.barcode = u.barcode",
         )
         .bind(&barcodes)
@@ -342,8 +354,9 @@ async fn update_items(conn: &mut PgConnection, items: Vec<(&Item, Option<&str>)>
         sqlx::query(
             "UPDATE items i SET status = u.status, last_seen = u.last_seen, \
              holdingbranch = u.holdingbranch \
-             FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::text[]) \
-             AS u(barcode, status, last_seen, holdingbranch) WHERE i.barcode = u.barcode",
+             FROM (SELECT unnest($1::text[]) AS barcode, unnest($2::text[]) AS status, \
+             unnest($3::timestamp[]) AS last_seen, unnest($4::text[]) AS holdingbranch) AS u \
+             WHERE i.barcode = u.barcode",
         )
         .bind(&barcodes)
         .bind(&statuses)
@@ -383,7 +396,7 @@ pub(super) async fn settle(
     by: &str,
 ) -> Result<()> {
     let mut gone: Vec<i64> = sqlx::query_scalar(
-        "DELETE FROM pending p USING unnest($1::text[]::tid[]) AS u(at) \
+        "DELETE FROM pending p USING (SELECT unnest($1::text[]::tid[]) AS at) AS u \
              WHERE p.ctid = u.at RETURNING p.id",
     )
     .bind(places)
@@ -415,10 +428,10 @@ pub(super) async fn settle(
     // Ids from the range taken, in processing order.
     sqlx::query(
         "INSERT INTO history (id, operation_id, outcome, message, warnings, by_user, at) \
-         SELECT $1 + u.ord - 1, u.operation, u.outcome, u.message, \
-         coalesce(u.warnings::jsonb, '[]'), $6, $7 \
-         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY \
-         AS u(operation, outcome, message, warnings, ord)",
+         SELECT u.id, u.operation, u.outcome, u.message, coalesce(u.warnings::jsonb, '[]'), \
+         $6, $7 FROM (SELECT generate_series($1::bigint, $1 + cardinality($2::bigint[]) - 1) \
+         AS id, unnest($2::bigint[]) AS operation, unnest($3::text[]) AS outcome, \
+         unnest($4::text[]) AS message, unnest($5::text[]) AS warnings) AS u",
     )
     .bind(first)
     .bind(&operations)
