@@ -123,6 +123,7 @@ mod history;
 mod locks;
 mod migrate;
 mod options;
+mod place;
 mod process;
 mod queue;
 mod rows;

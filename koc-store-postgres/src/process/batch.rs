@@ -9,6 +9,7 @@ use koc_core::{OperationId, PendingOperation, Result};
 use sqlx::{PgConnection, Row};
 
 use crate::error::{Doing, corrupt};
+use crate::place::Place;
 use crate::queue::pending_of_ids;
 use crate::rows::{self, operation_columns, source_file_join};
 
@@ -20,7 +21,7 @@ pub(super) struct Batch {
     /// the queue by these, without a search. Stable until the transaction
     /// ends: queue rows are never updated, and only holders of the queue
     /// lock delete them.
-    pub places: Vec<String>,
+    pub places: Vec<Place>,
 }
 
 /// Where a run is in the queue.
@@ -37,7 +38,7 @@ pub(super) enum Cursor {
 /// Where the next operations are: id, `ctid`, time, nanoseconds.
 macro_rules! keys {
     () => {
-        "SELECT p.id, p.ctid::text, p.time, p.time_ns"
+        "SELECT p.id, p.ctid, p.time, p.time_ns"
     };
 }
 
@@ -75,7 +76,7 @@ pub(super) async fn next_keys(
     cursor: &mut Cursor,
     branch: Option<&str>,
     size: usize,
-) -> Result<Vec<(i64, String)>> {
+) -> Result<Vec<(i64, Place)>> {
     let limit = i64::try_from(size).unwrap_or(i64::MAX);
     let rows = match cursor {
         Cursor::All(after) => {

@@ -18,6 +18,7 @@ use koc_core::{BatchKeys, BatchState, PendingOperation, Result};
 use sqlx::{PgConnection, Row};
 
 use crate::error::Doing;
+use crate::place::Place;
 use crate::rows::{
     self, account_line_columns, hold_columns, item_circulation_columns, loan_columns,
     patron_circulation_columns,
@@ -31,8 +32,8 @@ use crate::rows::{
 /// barcode when a write by place finds fewer rows than it should.
 #[derive(Default)]
 pub(super) struct Places {
-    pub items: HashMap<String, String>,
-    pub loans: HashMap<String, String>,
+    pub items: HashMap<String, Place>,
+    pub loans: HashMap<String, Place>,
 }
 
 /// Everything `batch` touches (see [`BatchState`]), and where its items
@@ -105,7 +106,7 @@ pub(super) async fn load_state(
             item_circulation_columns!("i."),
             ", ",
             loan_columns!("l."),
-            ", i.ctid::text, l.ctid::text FROM items i \
+            ", i.ctid, l.ctid FROM items i \
              LEFT JOIN loans l ON l.barcode = i.barcode WHERE i.barcode = k.barcode OFFSET 0) AS x"
         ))
         .bind(&barcodes)
@@ -115,10 +116,10 @@ pub(super) async fn load_state(
         let at = rows::ITEM_WIDTH + rows::LOAN_WIDTH;
         for row in &rows {
             let item = rows::item(row, 0)?;
-            let place: String = row.try_get(at).doing("loading items")?;
+            let place: Place = row.try_get(at).doing("loading items")?;
             places.items.insert(item.barcode.clone(), place);
             if let Some(loan) = rows::maybe_loan(row, rows::ITEM_WIDTH)? {
-                let place: String = row.try_get(at + 1).doing("loading loans")?;
+                let place: Place = row.try_get(at + 1).doing("loading loans")?;
                 places.loans.insert(loan.barcode.clone(), place);
                 state.add_loan(loan);
             }

@@ -22,6 +22,7 @@ use super::load::Places;
 use crate::circulation::{LOANS_KEY, LoanColumns};
 use crate::error::{Doing, corrupt};
 use crate::history::warnings_json;
+use crate::place::Place;
 use crate::rows::loan_columns;
 use crate::store::now;
 
@@ -47,7 +48,7 @@ pub(super) async fn apply(
     // row: an update that touches no index) or added.
     let (mut gone, mut changed, mut added) = (Vec::new(), Vec::new(), Vec::new());
     for (barcode, loan) in &effects.loans {
-        let place = places.loans.get(barcode).map(String::as_str);
+        let place = places.loans.get(barcode).copied();
         match (loan, had_loan.contains(barcode)) {
             (None, true) => gone.push((barcode.as_str(), place)),
             (None, false) => {}
@@ -87,7 +88,7 @@ pub(super) async fn apply(
     let items = effects
         .items
         .iter()
-        .map(|(barcode, item)| (item, places.items.get(barcode).map(String::as_str)))
+        .map(|(barcode, item)| (item, places.items.get(barcode).copied()))
         .collect();
     update_items(conn, items).await?;
     if !effects.debts.is_empty() {
@@ -190,7 +191,7 @@ async fn plan_as_lookups(conn: &mut PgConnection) -> Result<()> {
 /// it) and the others (written by key), with how the first went: a row
 /// that moved since it was loaded is missed by its place, and then all of
 /// them are written again by key (the same values: harmless).
-fn by_place<T>(rows: Vec<(T, Option<&str>)>) -> (Vec<T>, Vec<&str>, Vec<T>) {
+fn by_place<T>(rows: Vec<(T, Option<Place>)>) -> (Vec<T>, Vec<Place>, Vec<T>) {
     let (mut placed, mut at, mut others) = (Vec::new(), Vec::new(), Vec::new());
     for (row, place) in rows {
         match place {
@@ -205,12 +206,12 @@ fn by_place<T>(rows: Vec<(T, Option<&str>)>) -> (Vec<T>, Vec<&str>, Vec<T>) {
 }
 
 /// Deletes the open loans of these barcodes.
-async fn close_loans(conn: &mut PgConnection, gone: Vec<(&str, Option<&str>)>) -> Result<()> {
+async fn close_loans(conn: &mut PgConnection, gone: Vec<(&str, Option<Place>)>) -> Result<()> {
     let (placed, at, mut others) = by_place(gone);
     if !placed.is_empty() {
         let deleted = sqlx::query(
             "DELETE FROM loans l \
-             USING (SELECT unnest($1::text[]::tid[]) AS at, unnest($2::text[]) AS barcode) AS u \
+             USING (SELECT unnest($1::tid[]) AS at, unnest($2::text[]) AS barcode) AS u \
              WHERE l.ctid = u.at AND l.barcode = u.barcode",
         )
         .bind(&at)
@@ -233,7 +234,7 @@ async fn close_loans(conn: &mut PgConnection, gone: Vec<(&str, Option<&str>)>) -
 }
 
 /// Rewrites open loans that stay open (renewed, or lent to someone else).
-async fn change_loans(conn: &mut PgConnection, changed: Vec<(&Loan, Option<&str>)>) -> Result<()> {
+async fn change_loans(conn: &mut PgConnection, changed: Vec<(&Loan, Option<Place>)>) -> Result<()> {
     let (placed, at, mut others) = by_place(changed);
     if !placed.is_empty() {
         let columns = LoanColumns::of(placed.iter().copied());
@@ -243,7 +244,7 @@ async fn change_loans(conn: &mut PgConnection, changed: Vec<(&Loan, Option<&str>
             " FROM (SELECT unnest($1::text[]) AS barcode, unnest($2::text[]) AS cardnumber, \
              unnest($3::timestamp[]) AS issued_at, unnest($4::timestamp[]) AS due_at, \
              unnest($5::bigint[]) AS renewals, unnest($6::timestamp[]) AS last_renewed_at, \
-             unnest($7::text[]) AS branch, unnest($8::text[]::tid[]) AS at) AS u \
+             unnest($7::text[]) AS branch, unnest($8::tid[]) AS at) AS u \
              WHERE l.ctid = u.at AND l.barcode = u.barcode"
         ))
         .bind(&columns.barcode)
@@ -325,7 +326,7 @@ async fn add_loans(conn: &mut PgConnection, added: Vec<&Loan>) -> Result<()> {
 
 /// Writes what processing changes of items: status, last seen, holding
 /// library.
-async fn update_items(conn: &mut PgConnection, items: Vec<(&Item, Option<&str>)>) -> Result<()> {
+async fn update_items(conn: &mut PgConnection, items: Vec<(&Item, Option<Place>)>) -> Result<()> {
     let (placed, at, mut others) = by_place(items);
     if !placed.is_empty() {
         let (barcodes, statuses, seen, holding) = item_columns(&placed);
@@ -334,7 +335,7 @@ async fn update_items(conn: &mut PgConnection, items: Vec<(&Item, Option<&str>)>
              holdingbranch = u.holdingbranch \
              FROM (SELECT unnest($1::text[]) AS barcode, unnest($2::text[]) AS status, \
              unnest($3::timestamp[]) AS last_seen, unnest($4::text[]) AS holdingbranch, \
-             unnest($5::text[]::tid[]) AS at) AS u \
+             unnest($5::tid[]) AS at) AS u \
              WHERE i.ctid = u.at AND i.barcode = u.barcode",
         )
         .bind(&barcodes)
@@ -392,11 +393,11 @@ fn item_columns<'a>(
 pub(super) async fn settle(
     conn: &mut PgConnection,
     results: &[ProcessedOperation],
-    places: &[String],
+    places: &[Place],
     by: &str,
 ) -> Result<()> {
     let mut gone: Vec<i64> = sqlx::query_scalar(
-        "DELETE FROM pending p USING (SELECT unnest($1::text[]::tid[]) AS at) AS u \
+        "DELETE FROM pending p USING (SELECT unnest($1::tid[]) AS at) AS u \
              WHERE p.ctid = u.at RETURNING p.id",
     )
     .bind(places)
