@@ -1,7 +1,7 @@
 //! [`Circulation`]: the library's patrons, items, loans, accounts, holds and
 //! loan rules. Every write is one statement or one transaction, so atomic
 //! per call; a broken constraint comes back as
-//! [`Error::Constraint`](koc_core::Error::Constraint).
+//! [`Error::Constraint`].
 
 use std::collections::HashSet;
 use std::hash::Hash;

@@ -22,7 +22,7 @@
 //! 5. The effects, one set-based statement per kind, the rows loaded in
 //!    step 3 written through their `ctid`, and the move of the batch from
 //!    the queue to history: its queue rows deleted by `ctid`, its outcomes
-//!    inserted into `history` ([`write`]).
+//!    inserted into `history` ([`write`](mod@write)).
 //! 6. Commit; then the observer sees the batch.
 //!
 //! Steps 2 and 3 of the next batch are done meanwhile, on another
