@@ -50,7 +50,7 @@ use koc_core::{
 use sqlx::PgConnection;
 
 use crate::circulation::load_rules;
-use crate::earlier::{self, Earlier};
+use crate::earlier::{self, Changes, Earlier};
 use crate::error::Doing;
 use crate::{PostgresStore, locks};
 
@@ -64,7 +64,7 @@ mod plans;
 #[cfg(test)]
 mod row_locks;
 
-use ahead::Ahead;
+use ahead::{Committed, Reader};
 use batch::{Batch, Cursor};
 use load::Places;
 
@@ -85,8 +85,11 @@ struct Position {
 /// A batch decided and written (not yet committed).
 struct Written {
     results: Vec<ProcessedOperation>,
-    /// The next batch, read ahead.
-    next: Option<Ahead>,
+    /// What the batch loaded, after its decisions: what it leaves in the
+    /// database.
+    state: BatchState,
+    /// The queue's counts the batch's transaction left (not for a dry run).
+    counts: Option<Changes>,
 }
 
 impl PostgresStore {
@@ -112,8 +115,7 @@ impl PostgresStore {
     }
 
     /// Decides `loaded` and writes it on `conn` (in a transaction holding
-    /// the queue lock). A real run counts its change of the queue and,
-    /// meanwhile, reads the next batch ahead on another connection.
+    /// the queue lock). A real run counts its change of the queue.
     async fn decide_and_write(
         &self,
         conn: &mut PgConnection,
@@ -127,63 +129,31 @@ impl PostgresStore {
             mut state,
             places,
         } = loaded;
-        // The next batch is read from now on, while this one is decided
-        // and written: it needs only the cursor, already past this batch.
-        // (A dry run reads nothing ahead: another connection could not see
-        // what the run would have done.)
-        let reading =
-            (!run.dry_run).then(|| ahead::read_ahead(&self.pool, run, position.cursor.clone()));
-        let decided = async {
-            if let Some(earlier) = &mut position.earlier {
-                earlier.load(conn, &batch.operations, &mut state).await?;
-            }
-            let had_loan: HashSet<String> = state.loans.keys().cloned().collect();
-            let decisions = engine.decide(&batch.operations, &mut state)?;
-            Ok::<_, Error>((had_loan, decisions))
+        if let Some(earlier) = &mut position.earlier {
+            earlier.load(conn, &batch.operations, &mut state).await?;
         }
-        .await;
-        let (had_loan, decisions) = match decided {
-            Ok(decided) => decided,
-            Err(error) => {
-                if let Some(reading) = reading {
-                    reading.cancel();
-                }
-                return Err(error);
-            }
-        };
+        let had_loan: HashSet<String> = state.loans.keys().cloned().collect();
+        let decisions = engine.decide(&batch.operations, &mut state)?;
         let results = processed(batch.operations, decisions.outcomes);
-        let writing = async {
-            write::apply(conn, &decisions.effects, &places, &had_loan).await?;
-            write::settle(conn, &results, &batch.places, &run.user).await?;
-            if run.dry_run {
-                // Nothing others could see.
-                return Ok(None);
-            }
-            earlier::count_change(conn, true).await.map(Some)
-        };
-        let (counts, next) = match reading {
-            None => (writing.await?, None),
-            Some(reading) => match writing.await {
-                Ok(counts) => (counts, reading.done().await),
-                Err(error) => {
-                    reading.cancel();
-                    return Err(error);
-                }
-            },
-        };
-        let next = match counts {
-            Some(counts) => {
-                if let Some(earlier) = &mut position.earlier {
-                    earlier.counted(counts.changes);
-                }
-                next.map(|mut next| {
-                    next.overlay(&state, counts);
-                    next
-                })
-            }
-            None => None,
-        };
-        Ok(Written { results, next })
+        write::apply(conn, &decisions.effects, &places, &had_loan).await?;
+        write::settle(conn, &results, &batch.places, &run.user).await?;
+        if run.dry_run {
+            // Nothing others could see.
+            return Ok(Written {
+                results,
+                state,
+                counts: None,
+            });
+        }
+        let counts = earlier::count_change(conn, true).await?;
+        if let Some(earlier) = &mut position.earlier {
+            earlier.counted(counts.changes);
+        }
+        Ok(Written {
+            results,
+            state,
+            counts: Some(counts),
+        })
     }
 
     /// The position at the start of `run`, the ids not pending, and the
@@ -289,24 +259,46 @@ impl Processor for PostgresStore {
         drop(conn);
         summary.not_pending = not_pending;
         let engine = Engine::new(run.conflicts, policy(run, rules.as_ref())?);
-        let mut ahead: Option<Ahead> = None;
+        // Batches read ahead on another connection, and what they need to
+        // be brought up to date with.
+        let mut reader: Option<Reader> = None;
+        let mut committed = Committed::default();
         loop {
+            let read_ahead = match &mut reader {
+                Some(r) => r.next().await,
+                None => None,
+            };
+            if read_ahead.is_none() {
+                // Done, or failed: batches are taken here again.
+                reader = None;
+            }
             let mut tx = self.pool.begin().await.doing("starting a batch")?;
-            let read_ahead = ahead.take();
             let result = async {
                 let conn: &mut PgConnection = &mut tx;
                 self.lock(conn, locks::QUEUE).await?;
                 let adopted = match read_ahead {
-                    Some(next) => next.adopt(conn, &mut position.cursor, run).await?,
+                    Some(next) => {
+                        next.adopt(conn, &mut position.cursor, run, &committed)
+                            .await?
+                    }
                     None => None,
                 };
                 let loaded = match adopted {
                     Some(loaded) => loaded,
-                    None => match self.take(conn, run, &mut position.cursor).await? {
-                        Some(loaded) => loaded,
-                        None => return Ok(None),
-                    },
+                    None => {
+                        // What the reader holds was read after a batch
+                        // that is not the next one: start again after
+                        // this one.
+                        reader = None;
+                        match self.take(conn, run, &mut position.cursor).await? {
+                            Some(loaded) => loaded,
+                            None => return Ok(None),
+                        }
+                    }
                 };
+                if reader.is_none() {
+                    reader = Reader::start(&self.pool, run, position.cursor.clone());
+                }
                 self.decide_and_write(conn, run, &engine, &mut position, loaded)
                     .await
                     .map(Some)
@@ -315,7 +307,9 @@ impl Processor for PostgresStore {
             match result {
                 Ok(Some(written)) => {
                     tx.commit().await.doing("committing a batch")?;
-                    ahead = written.next;
+                    if let Some(counts) = written.counts {
+                        committed.push(counts, written.state);
+                    }
                     summary.count(&written.results);
                     observer.batch(&written.results);
                 }
