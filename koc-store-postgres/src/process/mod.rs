@@ -50,13 +50,14 @@ use koc_core::{
 use sqlx::PgConnection;
 
 use crate::circulation::load_rules;
-use crate::earlier::{self, Changes, Earlier};
+use crate::earlier::{Changes, Earlier};
 use crate::error::Doing;
 use crate::{PostgresStore, locks};
 
 mod ahead;
 mod batch;
 mod load;
+mod one_statement;
 mod write;
 
 #[cfg(test)]
@@ -135,25 +136,42 @@ impl PostgresStore {
         let had_loan: HashSet<String> = state.loans.keys().cloned().collect();
         let decisions = engine.decide(&batch.operations, &mut state)?;
         let results = processed(batch.operations, decisions.outcomes);
-        write::apply(conn, &decisions.effects, &places, &had_loan).await?;
-        write::settle(conn, &results, &batch.places, &run.user).await?;
-        if run.dry_run {
-            // Nothing others could see.
-            return Ok(Written {
-                results,
-                state,
-                counts: None,
-            });
-        }
-        let counts = earlier::count_change(conn, true).await?;
-        if let Some(earlier) = &mut position.earlier {
+        // A dry run counts no change: nothing others could see.
+        let counts = one_statement::write_batch(
+            conn,
+            &decisions.effects,
+            &places,
+            &had_loan,
+            &results,
+            &batch.places,
+            &run.user,
+            !run.dry_run,
+        )
+        .await?;
+        if let (Some(earlier), Some(counts)) = (&mut position.earlier, counts) {
             earlier.counted(counts.changes);
         }
         Ok(Written {
             results,
             state,
-            counts: Some(counts),
+            counts,
         })
+    }
+
+    /// Begins a batch's transaction holding the queue lock, planning its
+    /// statements as lookups ([`write::plan_as_lookups`]): one round trip
+    /// for the three.
+    async fn begin_batch(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        let begin = format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({}, {}); {}",
+            locks::QUEUE,
+            self.schema_key,
+            write::PLAN_AS_LOOKUPS
+        );
+        self.pool
+            .begin_with(sqlx::AssertSqlSafe(begin))
+            .await
+            .doing("starting a batch and waiting for the queue lock")
     }
 
     /// The position at the start of `run`, the ids not pending, and the
@@ -202,6 +220,7 @@ impl PostgresStore {
         let result = async {
             let conn: &mut PgConnection = &mut tx;
             self.lock(conn, locks::QUEUE).await?;
+            write::plan_as_lookups(conn).await?;
             let (mut position, not_pending, rules) = self.start(conn, run).await?;
             summary.not_pending = not_pending;
             let engine = Engine::new(run.conflicts, policy(run, rules.as_ref())?);
@@ -272,10 +291,9 @@ impl Processor for PostgresStore {
                 // Done, or failed: batches are taken here again.
                 reader = None;
             }
-            let mut tx = self.pool.begin().await.doing("starting a batch")?;
+            let mut tx = self.begin_batch().await?;
             let result = async {
                 let conn: &mut PgConnection = &mut tx;
-                self.lock(conn, locks::QUEUE).await?;
                 let adopted = match read_ahead {
                     Some(next) => {
                         next.adopt(conn, &mut position.cursor, run, &committed)

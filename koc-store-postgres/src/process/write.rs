@@ -165,6 +165,9 @@ pub(super) async fn apply(
     Ok(())
 }
 
+/// What [`plan_as_lookups`] runs.
+pub(super) const PLAN_AS_LOOKUPS: &str = "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)";
+
 /// Has the rest of the transaction find rows the way a batch's writes
 /// need: each of a few thousand by its place (`ctid`) or its key, whatever
 /// the size of the table. Left to its estimates, the planner would at
@@ -176,14 +179,11 @@ pub(super) async fn apply(
 /// `queue_changes`) would price its plan past `jit_above_cost` and have
 /// it compiled, 40 ms a statement. `SET LOCAL`: it ends with the
 /// transaction.
-async fn plan_as_lookups(conn: &mut PgConnection) -> Result<()> {
-    sqlx::query(
-        "SELECT set_config('enable_hashjoin', 'off', true), \
-         set_config('enable_mergejoin', 'off', true)",
-    )
-    .execute(&mut *conn)
-    .await
-    .doing("planning a batch's writes")?;
+pub(super) async fn plan_as_lookups(conn: &mut PgConnection) -> Result<()> {
+    sqlx::query(PLAN_AS_LOOKUPS)
+        .execute(&mut *conn)
+        .await
+        .doing("planning a batch's writes")?;
     Ok(())
 }
 
@@ -234,7 +234,10 @@ async fn close_loans(conn: &mut PgConnection, gone: Vec<(&str, Option<Place>)>) 
 }
 
 /// Rewrites open loans that stay open (renewed, or lent to someone else).
-async fn change_loans(conn: &mut PgConnection, changed: Vec<(&Loan, Option<Place>)>) -> Result<()> {
+pub(super) async fn change_loans(
+    conn: &mut PgConnection,
+    changed: Vec<(&Loan, Option<Place>)>,
+) -> Result<()> {
     let (placed, at, mut others) = by_place(changed);
     if !placed.is_empty() {
         let columns = LoanColumns::of(placed.iter().copied());
@@ -326,7 +329,10 @@ async fn add_loans(conn: &mut PgConnection, added: Vec<&Loan>) -> Result<()> {
 
 /// Writes what processing changes of items: status, last seen, holding
 /// library.
-async fn update_items(conn: &mut PgConnection, items: Vec<(&Item, Option<Place>)>) -> Result<()> {
+pub(super) async fn update_items(
+    conn: &mut PgConnection,
+    items: Vec<(&Item, Option<Place>)>,
+) -> Result<()> {
     let (placed, at, mut others) = by_place(items);
     if !placed.is_empty() {
         let (barcodes, statuses, seen, holding) = item_columns(&placed);
@@ -372,7 +378,7 @@ async fn update_items(conn: &mut PgConnection, items: Vec<(&Item, Option<Place>)
 
 /// What [`update_items`] writes, as column arrays.
 #[allow(clippy::type_complexity)]
-fn item_columns<'a>(
+pub(super) fn item_columns<'a>(
     items: &[&'a Item],
 ) -> (
     Vec<&'a str>,
@@ -450,6 +456,10 @@ pub(super) async fn settle(
 /// The first of `count` consecutive ids taken from `sequence` at once: safe
 /// where every writer of the table holds the queue lock.
 async fn take_ids(conn: &mut PgConnection, sequence: &str, count: usize) -> Result<i64> {
+    if count == 0 {
+        // Nothing to number (and a sequence cannot go back to 0).
+        return Ok(1);
+    }
     let count = i64::try_from(count).unwrap_or(i64::MAX);
     let last: i64 =
         sqlx::query_scalar("SELECT setval($1::regclass, nextval($1::regclass) + $2 - 1)")
