@@ -88,8 +88,9 @@
 //! is one transaction that begins with `pg_advisory_xact_lock` on the
 //! schema's queue lock, then takes the next pending operations in time
 //! order, loads what they touch with one query per kind, lets
-//! [`koc_core::Engine`] decide, and writes the effects and the history with
-//! one statement per kind. Processors on other connections, processes or
+//! [`koc_core::Engine`] decide, and writes the effects, the move from the
+//! queue to history and the batch's count of queue changes in one
+//! statement (the parts of one `WITH`). Processors on other connections, processes or
 //! machines wait for the lock, so batches never interleave; PostgreSQL
 //! releases it when the transaction ends, and when a processor's connection
 //! dies, so a crashed processor leaves its batch unapplied and the queue
@@ -97,8 +98,8 @@
 //!
 //! While a batch is written, the next one is taken and loaded on a second
 //! connection of the pool, when one is free, and used only if it is still
-//! the next one under the lock (brought up to date with what the batch
-//! before it wrote); a run uses two connections at a time.
+//! the next one under the lock (brought up to date with what the batches
+//! committed since wrote); a run uses two connections at a time.
 //!
 //! A **dry run** is the whole run in one transaction rolled back at the end:
 //! its outcomes are exactly those a real run would give, nothing is written,

@@ -4,10 +4,10 @@
 //!
 //! Each batch is one transaction on one connection:
 //!
-//! 1. `pg_advisory_xact_lock` on the schema's queue lock. Processors in
-//!    other tasks, processes or machines wait here, so batches never
-//!    interleave: no operation is processed twice, and time order holds
-//!    across processors. The lock ends with the transaction, also when the
+//! 1. `BEGIN` and `pg_advisory_xact_lock` on the schema's queue lock, in
+//!    one round trip. Processors in other tasks, processes or machines
+//!    wait here, so batches never interleave: no operation is processed
+//!    twice, and time order holds across processors. The lock ends with the transaction, also when the
 //!    processor's connection dies, so a crashed processor never blocks the
 //!    queue.
 //! 2. The next operations still pending, in (time, id) order, after the
@@ -19,10 +19,12 @@
 //!    holds ([`load`]) and, for a run that may leave operations behind, the
 //!    earliest of those on each item ([`crate::earlier`]).
 //! 4. [`Engine::decide`], in memory.
-//! 5. The effects, one set-based statement per kind, the rows loaded in
-//!    step 3 written through their `ctid`, and the move of the batch from
-//!    the queue to history: its queue rows deleted by `ctid`, its outcomes
-//!    inserted into `history` ([`write`](mod@write)).
+//! 5. In one statement ([`one_statement`]): the effects, one set-based
+//!    part per kind, the rows loaded in step 3 written through their
+//!    `ctid`; the move of the batch from the queue to history, its queue
+//!    rows deleted by `ctid` and its outcomes inserted into `history`; and
+//!    the batch's count in `queue_changes`. (One statement per kind instead
+//!    when a host lent an item meanwhile: [`write`](mod@write).)
 //! 6. Commit; then the observer sees the batch.
 //!
 //! Steps 2 and 3 of the next batch are done meanwhile, on another
