@@ -28,11 +28,10 @@ use koc_core::{ConstraintKind, Effects, Error, Item, Loan, ProcessedOperation, R
 use sqlx::{PgConnection, Row};
 
 use super::load::Places;
-use super::write;
+use super::write::{self, loan_update};
 use crate::circulation::{LOANS_KEY, LoanColumns};
 use crate::earlier::{self, Changes};
 use crate::error::{Doing, corrupt};
-use crate::history::warnings_json;
 use crate::place::Place;
 use crate::rows::loan_columns;
 use crate::store::now;
@@ -59,14 +58,6 @@ macro_rules! loans_from {
             $g,
             "::text[]) AS branch"
         )
-    };
-}
-
-/// The `SET` list that makes an open loan `l` what `u` says.
-macro_rules! set_loan {
-    () => {
-        "cardnumber = u.cardnumber, issued_at = u.issued_at, due_at = u.due_at, \
-         renewals = u.renewals, last_renewed_at = u.last_renewed_at, branch = u.branch"
     };
 }
 
@@ -114,12 +105,12 @@ const WRITE_BATCH: &str = concat!(
      RETURNING 1), \
      loans_ended_by_key AS (DELETE FROM loans WHERE barcode = ANY($3::text[])), \
      loans_changed AS (UPDATE loans l SET ",
-    set_loan!(),
+    loan_update!(),
     " FROM (SELECT ",
     loans_from!(4, 5, 6, 7, 8, 9, 10),
     ", unnest($11::tid[]) AS at) AS u WHERE l.ctid = u.at AND l.barcode = u.barcode RETURNING 1), \
      loans_changed_by_key AS (UPDATE loans l SET ",
-    set_loan!(),
+    loan_update!(),
     " FROM (SELECT ",
     loans_from!(12, 13, 14, 15, 16, 17, 18),
     ") AS u WHERE l.barcode = u.barcode), \
@@ -309,32 +300,10 @@ async fn one_statement(
     let by_key = write::item_columns(items_by_key);
     let debts: Vec<i64> = effects.debts.keys().map(|id| id.0).collect();
     let outstanding: Vec<i64> = effects.debts.values().map(|m| m.micros()).collect();
-    let payments = &effects.payments;
-    let paying: Vec<i64> = payments.iter().map(|p| p.operation.0).collect();
-    let payers: Vec<&str> = payments.iter().map(|p| p.cardnumber.as_str()).collect();
-    let amounts: Vec<i64> = payments.iter().map(|p| p.amount.micros()).collect();
-    let unapplied: Vec<i64> = payments.iter().map(|p| p.unapplied.micros()).collect();
-    let paid_at: Vec<NaiveDateTime> = payments.iter().map(|p| p.paid_at).collect();
-    let (mut paid_by, mut debits, mut parts) = (Vec::new(), Vec::new(), Vec::new());
-    for payment in payments {
-        for (debit, part) in &payment.applied {
-            paid_by.push(payment.operation.0);
-            debits.push(debit.0);
-            parts.push(part.micros());
-        }
-    }
+    let paid = write::PaymentColumns::of(&effects.payments);
     let holds: Vec<i64> = effects.filled_holds.keys().map(|id| id.0).collect();
     let filled_at: Vec<NaiveDateTime> = effects.filled_holds.values().copied().collect();
-    let operations: Vec<i64> = results.iter().map(|r| r.pending.id.0).collect();
-    let codes: Vec<&str> = results.iter().map(|r| r.outcome.code.as_str()).collect();
-    let messages: Vec<&str> = results.iter().map(|r| r.outcome.message.as_str()).collect();
-    let warnings = results
-        .iter()
-        .map(|r| match r.outcome.warnings.is_empty() {
-            true => Ok(None),
-            false => warnings_json(&r.outcome.warnings).map(Some),
-        })
-        .collect::<Result<Vec<Option<String>>>>()?;
+    let outcomes = write::OutcomeColumns::of(results)?;
     let row = sqlx::query(WRITE_BATCH)
         .bind(&loans.ended_at)
         .bind(&loans.ended)
@@ -380,21 +349,21 @@ async fn one_statement(
         .bind(&by_key.3)
         .bind(&debts)
         .bind(&outstanding)
-        .bind(&paying)
-        .bind(&payers)
-        .bind(&amounts)
-        .bind(&unapplied)
-        .bind(&paid_at)
-        .bind(&paid_by)
-        .bind(&debits)
-        .bind(&parts)
+        .bind(&paid.operation)
+        .bind(&paid.cardnumber)
+        .bind(&paid.amount)
+        .bind(&paid.unapplied)
+        .bind(&paid.paid_at)
+        .bind(&paid.by)
+        .bind(&paid.debit)
+        .bind(&paid.part)
         .bind(&holds)
         .bind(&filled_at)
         .bind(queue_places)
-        .bind(&operations)
-        .bind(&codes)
-        .bind(&messages)
-        .bind(&warnings)
+        .bind(&outcomes.operation)
+        .bind(&outcomes.code)
+        .bind(&outcomes.message)
+        .bind(&outcomes.warnings)
         .bind(by)
         .bind(now())
         .bind(count)
@@ -423,7 +392,7 @@ async fn one_statement(
         write::update_items(conn, items.iter().map(|i| (*i, None)).collect()).await?;
     }
     let mut gone = gone.unwrap_or_default();
-    let mut ids = operations;
+    let mut ids = outcomes.operation;
     gone.sort_unstable();
     ids.sort_unstable();
     if gone != ids {

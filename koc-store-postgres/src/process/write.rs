@@ -15,7 +15,9 @@
 use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
-use koc_core::{ConstraintKind, Effects, Error, Item, Loan, ProcessedOperation, Result};
+use koc_core::{
+    ConstraintKind, Effects, Error, Item, Loan, ProcessedOperation, RecordedPayment, Result,
+};
 use sqlx::PgConnection;
 
 use super::load::Places;
@@ -32,6 +34,70 @@ macro_rules! loan_update {
         "cardnumber = u.cardnumber, issued_at = u.issued_at, due_at = u.due_at, \
          renewals = u.renewals, last_renewed_at = u.last_renewed_at, branch = u.branch"
     };
+}
+pub(super) use loan_update;
+
+/// A batch's payments as column arrays: one credit per payment, and what
+/// each paid of which debt.
+pub(super) struct PaymentColumns<'a> {
+    pub operation: Vec<i64>,
+    pub cardnumber: Vec<&'a str>,
+    pub amount: Vec<i64>,
+    pub unapplied: Vec<i64>,
+    pub paid_at: Vec<NaiveDateTime>,
+    /// The operation of each part paid.
+    pub by: Vec<i64>,
+    pub debit: Vec<i64>,
+    pub part: Vec<i64>,
+}
+
+impl<'a> PaymentColumns<'a> {
+    pub(super) fn of(payments: &'a [RecordedPayment]) -> PaymentColumns<'a> {
+        let (mut by, mut debit, mut part) = (Vec::new(), Vec::new(), Vec::new());
+        for payment in payments {
+            for (paid, amount) in &payment.applied {
+                by.push(payment.operation.0);
+                debit.push(paid.0);
+                part.push(amount.micros());
+            }
+        }
+        PaymentColumns {
+            operation: payments.iter().map(|p| p.operation.0).collect(),
+            cardnumber: payments.iter().map(|p| p.cardnumber.as_str()).collect(),
+            amount: payments.iter().map(|p| p.amount.micros()).collect(),
+            unapplied: payments.iter().map(|p| p.unapplied.micros()).collect(),
+            paid_at: payments.iter().map(|p| p.paid_at).collect(),
+            by,
+            debit,
+            part,
+        }
+    }
+}
+
+/// A batch's outcomes as column arrays, as history keeps them (warnings
+/// as JSON, `None` for none).
+pub(super) struct OutcomeColumns<'a> {
+    pub operation: Vec<i64>,
+    pub code: Vec<&'a str>,
+    pub message: Vec<&'a str>,
+    pub warnings: Vec<Option<String>>,
+}
+
+impl<'a> OutcomeColumns<'a> {
+    pub(super) fn of(results: &'a [ProcessedOperation]) -> Result<OutcomeColumns<'a>> {
+        Ok(OutcomeColumns {
+            operation: results.iter().map(|r| r.pending.id.0).collect(),
+            code: results.iter().map(|r| r.outcome.code.as_str()).collect(),
+            message: results.iter().map(|r| r.outcome.message.as_str()).collect(),
+            warnings: results
+                .iter()
+                .map(|r| match r.outcome.warnings.is_empty() {
+                    true => Ok(None),
+                    false => warnings_json(&r.outcome.warnings).map(Some),
+                })
+                .collect::<Result<_>>()?,
+        })
+    }
 }
 
 /// Writes a batch's effects, to the rows at `places` where it can.
@@ -106,20 +172,7 @@ pub(super) async fn apply(
         .doing("updating debts")?;
     }
     if !effects.payments.is_empty() {
-        let payments = &effects.payments;
-        let operations: Vec<i64> = payments.iter().map(|p| p.operation.0).collect();
-        let cards: Vec<&str> = payments.iter().map(|p| p.cardnumber.as_str()).collect();
-        let amounts: Vec<i64> = payments.iter().map(|p| p.amount.micros()).collect();
-        let unapplied: Vec<i64> = payments.iter().map(|p| p.unapplied.micros()).collect();
-        let paid_at: Vec<NaiveDateTime> = payments.iter().map(|p| p.paid_at).collect();
-        let (mut by, mut debits, mut parts) = (Vec::new(), Vec::new(), Vec::new());
-        for payment in payments {
-            for (debit, part) in &payment.applied {
-                by.push(payment.operation.0);
-                debits.push(debit.0);
-                parts.push(part.micros());
-            }
-        }
+        let paid = PaymentColumns::of(&effects.payments);
         sqlx::query(
             "WITH credits AS (INSERT INTO account_lines \
              (cardnumber, kind, amount, outstanding, description, created_at, operation_id) \
@@ -136,14 +189,14 @@ pub(super) async fn apply(
              unnest($8::bigint[]) AS amount) AS o \
              JOIN credits c ON c.operation_id = o.operation",
         )
-        .bind(&operations)
-        .bind(&cards)
-        .bind(&amounts)
-        .bind(&unapplied)
-        .bind(&paid_at)
-        .bind(&by)
-        .bind(&debits)
-        .bind(&parts)
+        .bind(&paid.operation)
+        .bind(&paid.cardnumber)
+        .bind(&paid.amount)
+        .bind(&paid.unapplied)
+        .bind(&paid.paid_at)
+        .bind(&paid.by)
+        .bind(&paid.debit)
+        .bind(&paid.part)
         .execute(&mut *conn)
         .await
         .doing("recording payments")?;
@@ -422,16 +475,7 @@ pub(super) async fn settle(
         )));
     }
     let first = take_ids(conn, "history_ids", results.len()).await?;
-    let operations: Vec<i64> = results.iter().map(|r| r.pending.id.0).collect();
-    let codes: Vec<&str> = results.iter().map(|r| r.outcome.code.as_str()).collect();
-    let messages: Vec<&str> = results.iter().map(|r| r.outcome.message.as_str()).collect();
-    let warnings = results
-        .iter()
-        .map(|r| match r.outcome.warnings.is_empty() {
-            true => Ok(None),
-            false => warnings_json(&r.outcome.warnings).map(Some),
-        })
-        .collect::<Result<Vec<Option<String>>>>()?;
+    let outcomes = OutcomeColumns::of(results)?;
     // Ids from the range taken, in processing order.
     sqlx::query(
         "INSERT INTO history (id, operation_id, outcome, message, warnings, by_user, at) \
@@ -441,10 +485,10 @@ pub(super) async fn settle(
          unnest($4::text[]) AS message, unnest($5::text[]) AS warnings) AS u",
     )
     .bind(first)
-    .bind(&operations)
-    .bind(&codes)
-    .bind(&messages)
-    .bind(&warnings)
+    .bind(&outcomes.operation)
+    .bind(&outcomes.code)
+    .bind(&outcomes.message)
+    .bind(&outcomes.warnings)
     .bind(by)
     .bind(now())
     .execute(&mut *conn)
