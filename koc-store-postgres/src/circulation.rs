@@ -552,6 +552,9 @@ macro_rules! insert_loans {
     };
 }
 
+/// A statement with its parameters being bound.
+pub(crate) type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
 /// Loans as column arrays, for one `unnest`.
 #[derive(Default)]
 pub(crate) struct LoanColumns<'a> {
@@ -605,8 +608,10 @@ impl<'a> LoanColumns<'a> {
         self.write(conn, what, insert_loans!()).await
     }
 
-    async fn write(&self, conn: &mut PgConnection, what: &str, sql: &'static str) -> Result<()> {
-        sqlx::query(sql)
+    /// `query` with these columns bound as its next seven parameters, in
+    /// [`loan_columns!`] order.
+    pub(crate) fn bound<'q>(&self, query: PgQuery<'q>) -> PgQuery<'q> {
+        query
             .bind(&self.barcode)
             .bind(&self.cardnumber)
             .bind(&self.issued_at)
@@ -614,6 +619,10 @@ impl<'a> LoanColumns<'a> {
             .bind(&self.renewals)
             .bind(&self.last_renewed_at)
             .bind(&self.branch)
+    }
+
+    async fn write(&self, conn: &mut PgConnection, what: &str, sql: &'static str) -> Result<()> {
+        self.bound(sqlx::query(sql))
             .execute(conn)
             .await
             .doing(what)?;

@@ -304,39 +304,15 @@ async fn one_statement(
     let holds: Vec<i64> = effects.filled_holds.keys().map(|id| id.0).collect();
     let filled_at: Vec<NaiveDateTime> = effects.filled_holds.values().copied().collect();
     let outcomes = write::OutcomeColumns::of(results)?;
-    let row = sqlx::query(WRITE_BATCH)
+    let query = sqlx::query(WRITE_BATCH)
         .bind(&loans.ended_at)
         .bind(&loans.ended)
-        .bind(&loans.ended_by_key)
-        .bind(&changed.barcode)
-        .bind(&changed.cardnumber)
-        .bind(&changed.issued_at)
-        .bind(&changed.due_at)
-        .bind(&changed.renewals)
-        .bind(&changed.last_renewed_at)
-        .bind(&changed.branch)
-        .bind(&loans.changed_at)
-        .bind(&changed_by_key.barcode)
-        .bind(&changed_by_key.cardnumber)
-        .bind(&changed_by_key.issued_at)
-        .bind(&changed_by_key.due_at)
-        .bind(&changed_by_key.renewals)
-        .bind(&changed_by_key.last_renewed_at)
-        .bind(&changed_by_key.branch)
-        .bind(&added.barcode)
-        .bind(&added.cardnumber)
-        .bind(&added.issued_at)
-        .bind(&added.due_at)
-        .bind(&added.renewals)
-        .bind(&added.last_renewed_at)
-        .bind(&added.branch)
-        .bind(&closed.barcode)
-        .bind(&closed.cardnumber)
-        .bind(&closed.issued_at)
-        .bind(&closed.due_at)
-        .bind(&closed.renewals)
-        .bind(&closed.last_renewed_at)
-        .bind(&closed.branch)
+        .bind(&loans.ended_by_key);
+    let query = changed.bound(query).bind(&loans.changed_at);
+    let query = changed_by_key.bound(query);
+    let query = added.bound(query);
+    let query = closed
+        .bound(query)
         .bind(&returned)
         .bind(&placed.0)
         .bind(&placed.1)
@@ -348,22 +324,14 @@ async fn one_statement(
         .bind(&by_key.2)
         .bind(&by_key.3)
         .bind(&debts)
-        .bind(&outstanding)
-        .bind(&paid.operation)
-        .bind(&paid.cardnumber)
-        .bind(&paid.amount)
-        .bind(&paid.unapplied)
-        .bind(&paid.paid_at)
-        .bind(&paid.by)
-        .bind(&paid.debit)
-        .bind(&paid.part)
+        .bind(&outstanding);
+    let query = paid
+        .bound(query)
         .bind(&holds)
         .bind(&filled_at)
-        .bind(queue_places)
-        .bind(&outcomes.operation)
-        .bind(&outcomes.code)
-        .bind(&outcomes.message)
-        .bind(&outcomes.warnings)
+        .bind(queue_places);
+    let row = outcomes
+        .bound(query)
         .bind(by)
         .bind(now())
         .bind(count)
@@ -391,18 +359,7 @@ async fn one_statement(
     if items_written != items.len() as i64 {
         write::update_items(conn, items.iter().map(|i| (*i, None)).collect()).await?;
     }
-    let mut gone = gone.unwrap_or_default();
-    let mut ids = outcomes.operation;
-    gone.sort_unstable();
-    ids.sort_unstable();
-    if gone != ids {
-        // Cannot happen under the queue lock; never commit if it does.
-        return Err(corrupt(format_args!(
-            "{} of the {} operations of the batch left the queue",
-            gone.len(),
-            results.len()
-        )));
-    }
+    write::all_left_the_queue(gone.unwrap_or_default(), outcomes.operation)?;
     match (count, changes, batches) {
         (false, _, _) => Ok(None),
         (true, Some(changes), Some(batches)) => Ok(Some(Changes { changes, batches })),

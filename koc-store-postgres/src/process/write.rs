@@ -21,7 +21,7 @@ use koc_core::{
 use sqlx::PgConnection;
 
 use super::load::Places;
-use crate::circulation::{LOANS_KEY, LoanColumns};
+use crate::circulation::{LOANS_KEY, LoanColumns, PgQuery};
 use crate::error::{Doing, corrupt};
 use crate::history::warnings_json;
 use crate::place::Place;
@@ -72,6 +72,20 @@ impl<'a> PaymentColumns<'a> {
             part,
         }
     }
+
+    /// `query` with these columns bound as its next eight parameters, in
+    /// the order of the fields.
+    pub(super) fn bound<'q>(&self, query: PgQuery<'q>) -> PgQuery<'q> {
+        query
+            .bind(&self.operation)
+            .bind(&self.cardnumber)
+            .bind(&self.amount)
+            .bind(&self.unapplied)
+            .bind(&self.paid_at)
+            .bind(&self.by)
+            .bind(&self.debit)
+            .bind(&self.part)
+    }
 }
 
 /// A batch's outcomes as column arrays, as history keeps them (warnings
@@ -97,6 +111,16 @@ impl<'a> OutcomeColumns<'a> {
                 })
                 .collect::<Result<_>>()?,
         })
+    }
+
+    /// `query` with these columns bound as its next four parameters, in
+    /// the order of the fields.
+    pub(super) fn bound<'q>(&self, query: PgQuery<'q>) -> PgQuery<'q> {
+        query
+            .bind(&self.operation)
+            .bind(&self.code)
+            .bind(&self.message)
+            .bind(&self.warnings)
     }
 }
 
@@ -130,7 +154,7 @@ pub(super) async fn apply(
         let closed = LoanColumns::of(effects.closed_loans.iter().map(|c| &c.loan));
         let returned: Vec<NaiveDateTime> =
             effects.closed_loans.iter().map(|c| c.returned_at).collect();
-        sqlx::query(concat!(
+        let query = sqlx::query(concat!(
             "INSERT INTO closed_loans (id, ",
             loan_columns!(""),
             ", returned_at) SELECT generate_series($1::bigint, $1 + cardinality($2::text[]) - 1), \
@@ -138,18 +162,13 @@ pub(super) async fn apply(
              unnest($5::timestamp[]), unnest($6::bigint[]), unnest($7::timestamp[]), \
              unnest($8::text[]), unnest($9::timestamp[])"
         ))
-        .bind(first)
-        .bind(&closed.barcode)
-        .bind(&closed.cardnumber)
-        .bind(&closed.issued_at)
-        .bind(&closed.due_at)
-        .bind(&closed.renewals)
-        .bind(&closed.last_renewed_at)
-        .bind(&closed.branch)
-        .bind(&returned)
-        .execute(&mut *conn)
-        .await
-        .doing("recording ended loans")?;
+        .bind(first);
+        closed
+            .bound(query)
+            .bind(&returned)
+            .execute(&mut *conn)
+            .await
+            .doing("recording ended loans")?;
     }
     let items = effects
         .items
@@ -173,7 +192,7 @@ pub(super) async fn apply(
     }
     if !effects.payments.is_empty() {
         let paid = PaymentColumns::of(&effects.payments);
-        sqlx::query(
+        paid.bound(sqlx::query(
             "WITH credits AS (INSERT INTO account_lines \
              (cardnumber, kind, amount, outstanding, description, created_at, operation_id) \
              SELECT u.cardnumber, 'credit', u.amount::numeric / 1000000, \
@@ -188,15 +207,7 @@ pub(super) async fn apply(
              FROM (SELECT unnest($6::bigint[]) AS operation, unnest($7::bigint[]) AS debit, \
              unnest($8::bigint[]) AS amount) AS o \
              JOIN credits c ON c.operation_id = o.operation",
-        )
-        .bind(&paid.operation)
-        .bind(&paid.cardnumber)
-        .bind(&paid.amount)
-        .bind(&paid.unapplied)
-        .bind(&paid.paid_at)
-        .bind(&paid.by)
-        .bind(&paid.debit)
-        .bind(&paid.part)
+        ))
         .execute(&mut *conn)
         .await
         .doing("recording payments")?;
@@ -294,50 +305,38 @@ pub(super) async fn change_loans(
     let (placed, at, mut others) = by_place(changed);
     if !placed.is_empty() {
         let columns = LoanColumns::of(placed.iter().copied());
-        let updated = sqlx::query(concat!(
-            "UPDATE loans l SET ",
-            loan_update!(),
-            " FROM (SELECT unnest($1::text[]) AS barcode, unnest($2::text[]) AS cardnumber, \
+        let updated = columns
+            .bound(sqlx::query(concat!(
+                "UPDATE loans l SET ",
+                loan_update!(),
+                " FROM (SELECT unnest($1::text[]) AS barcode, unnest($2::text[]) AS cardnumber, \
              unnest($3::timestamp[]) AS issued_at, unnest($4::timestamp[]) AS due_at, \
              unnest($5::bigint[]) AS renewals, unnest($6::timestamp[]) AS last_renewed_at, \
              unnest($7::text[]) AS branch, unnest($8::tid[]) AS at) AS u \
              WHERE l.ctid = u.at AND l.barcode = u.barcode"
-        ))
-        .bind(&columns.barcode)
-        .bind(&columns.cardnumber)
-        .bind(&columns.issued_at)
-        .bind(&columns.due_at)
-        .bind(&columns.renewals)
-        .bind(&columns.last_renewed_at)
-        .bind(&columns.branch)
-        .bind(&at)
-        .execute(&mut *conn)
-        .await
-        .doing("writing loans")?;
+            )))
+            .bind(&at)
+            .execute(&mut *conn)
+            .await
+            .doing("writing loans")?;
         if updated.rows_affected() != placed.len() as u64 {
             others.extend(placed);
         }
     }
     if !others.is_empty() {
         let columns = LoanColumns::of(others.into_iter());
-        sqlx::query(concat!(
-            "UPDATE loans l SET ",
-            loan_update!(),
-            " FROM (SELECT unnest($1::text[]) AS barcode, unnest($2::text[]) AS cardnumber, \
+        columns
+            .bound(sqlx::query(concat!(
+                "UPDATE loans l SET ",
+                loan_update!(),
+                " FROM (SELECT unnest($1::text[]) AS barcode, unnest($2::text[]) AS cardnumber, \
              unnest($3::timestamp[]) AS issued_at, unnest($4::timestamp[]) AS due_at, \
              unnest($5::bigint[]) AS renewals, unnest($6::timestamp[]) AS last_renewed_at, \
              unnest($7::text[]) AS branch) AS u WHERE l.barcode = u.barcode"
-        ))
-        .bind(&columns.barcode)
-        .bind(&columns.cardnumber)
-        .bind(&columns.issued_at)
-        .bind(&columns.due_at)
-        .bind(&columns.renewals)
-        .bind(&columns.last_renewed_at)
-        .bind(&columns.branch)
-        .execute(&mut *conn)
-        .await
-        .doing("writing loans")?;
+            )))
+            .execute(&mut *conn)
+            .await
+            .doing("writing loans")?;
     }
     Ok(())
 }
@@ -447,6 +446,22 @@ pub(super) fn item_columns<'a>(
     )
 }
 
+/// Checks that the queue rows a batch deleted were its operations', all
+/// of them. It cannot be otherwise under the queue lock; the batch is
+/// never committed if it is.
+pub(super) fn all_left_the_queue(mut gone: Vec<i64>, mut batch: Vec<i64>) -> Result<()> {
+    gone.sort_unstable();
+    batch.sort_unstable();
+    if gone != batch {
+        return Err(corrupt(format_args!(
+            "{} of the {} operations of the batch left the queue",
+            gone.len(),
+            batch.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Moves a processed batch from the queue (its rows at `places`) to
 /// history.
 pub(super) async fn settle(
@@ -455,7 +470,7 @@ pub(super) async fn settle(
     places: &[Place],
     by: &str,
 ) -> Result<()> {
-    let mut gone: Vec<i64> = sqlx::query_scalar(
+    let gone: Vec<i64> = sqlx::query_scalar(
         "DELETE FROM pending p USING (SELECT unnest($1::tid[]) AS at) AS u \
              WHERE p.ctid = u.at RETURNING p.id",
     )
@@ -463,37 +478,25 @@ pub(super) async fn settle(
     .fetch_all(&mut *conn)
     .await
     .doing("taking operations out of the queue")?;
-    let mut ids: Vec<i64> = results.iter().map(|r| r.pending.id.0).collect();
-    gone.sort_unstable();
-    ids.sort_unstable();
-    if gone != ids {
-        // Cannot happen under the queue lock; never commit if it does.
-        return Err(corrupt(format_args!(
-            "{} of the {} operations of the batch left the queue",
-            gone.len(),
-            results.len()
-        )));
-    }
+    all_left_the_queue(gone, results.iter().map(|r| r.pending.id.0).collect())?;
     let first = take_ids(conn, "history_ids", results.len()).await?;
     let outcomes = OutcomeColumns::of(results)?;
     // Ids from the range taken, in processing order.
-    sqlx::query(
+    let query = sqlx::query(
         "INSERT INTO history (id, operation_id, outcome, message, warnings, by_user, at) \
          SELECT u.id, u.operation, u.outcome, u.message, coalesce(u.warnings::jsonb, '[]'), \
          $6, $7 FROM (SELECT generate_series($1::bigint, $1 + cardinality($2::bigint[]) - 1) \
          AS id, unnest($2::bigint[]) AS operation, unnest($3::text[]) AS outcome, \
          unnest($4::text[]) AS message, unnest($5::text[]) AS warnings) AS u",
     )
-    .bind(first)
-    .bind(&outcomes.operation)
-    .bind(&outcomes.code)
-    .bind(&outcomes.message)
-    .bind(&outcomes.warnings)
-    .bind(by)
-    .bind(now())
-    .execute(&mut *conn)
-    .await
-    .doing("recording history")?;
+    .bind(first);
+    outcomes
+        .bound(query)
+        .bind(by)
+        .bind(now())
+        .execute(&mut *conn)
+        .await
+        .doing("recording history")?;
     Ok(())
 }
 
