@@ -28,7 +28,7 @@ use koc_core::{ConstraintKind, Effects, Error, Item, Loan, ProcessedOperation, R
 use sqlx::{PgConnection, Row};
 
 use super::load::Places;
-use super::write::{self, loan_update};
+use super::write::{self, loan_update, record_credits, record_offsets};
 use crate::circulation::{LOANS_KEY, LoanColumns};
 use crate::earlier::{self, Changes};
 use crate::error::{Doing, corrupt};
@@ -139,19 +139,11 @@ const WRITE_BATCH: &str = concat!(
      debts AS (UPDATE account_lines a SET outstanding = u.outstanding::numeric / 1000000 \
      FROM (SELECT unnest($43::bigint[]) AS id, unnest($44::bigint[]) AS outstanding) AS u \
      WHERE a.id = u.id), \
-     credits AS (INSERT INTO account_lines \
-     (cardnumber, kind, amount, outstanding, description, created_at, operation_id) \
-     SELECT u.cardnumber, 'credit', u.amount::numeric / 1000000, \
-     u.unapplied::numeric / 1000000, 'Payment (offline)', u.paid_at, u.operation \
-     FROM (SELECT unnest($45::bigint[]) AS operation, unnest($46::text[]) AS cardnumber, \
-     unnest($47::bigint[]) AS amount, unnest($48::bigint[]) AS unapplied, \
-     unnest($49::timestamp[]) AS paid_at, \
-     generate_series(1, cardinality($45::bigint[])) AS ord) AS u ORDER BY u.ord \
-     RETURNING id, operation_id), \
-     offsets AS (INSERT INTO payment_offsets (credit_id, debit_id, amount) \
-     SELECT c.id, o.debit, o.amount::numeric / 1000000 \
-     FROM (SELECT unnest($50::bigint[]) AS operation, unnest($51::bigint[]) AS debit, \
-     unnest($52::bigint[]) AS amount) AS o JOIN credits c ON c.operation_id = o.operation), \
+     credits AS (",
+    record_credits!(45, 46, 47, 48, 49),
+    "), offsets AS (",
+    record_offsets!(50, 51, 52),
+    "), \
      holds_filled AS (UPDATE holds h SET filled_at = u.at \
      FROM (SELECT unnest($53::bigint[]) AS id, unnest($54::timestamp[]) AS at) AS u \
      WHERE h.id = u.id), \

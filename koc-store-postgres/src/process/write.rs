@@ -37,6 +37,59 @@ macro_rules! loan_update {
 }
 pub(super) use loan_update;
 
+/// Inserts the credits of a batch's payments, in payment order, and returns
+/// each credit's id and operation: for a `WITH` part named `credits`.
+/// `$a`..`$e` number the parameters holding the columns of
+/// [`PaymentColumns`] from `operation` to `paid_at`. (The same SQL for the
+/// one statement and for the statements one at a time.)
+macro_rules! record_credits {
+    ($a:literal, $b:literal, $c:literal, $d:literal, $e:literal) => {
+        concat!(
+            "INSERT INTO account_lines \
+             (cardnumber, kind, amount, outstanding, description, created_at, operation_id) \
+             SELECT u.cardnumber, 'credit', u.amount::numeric / 1000000, \
+             u.unapplied::numeric / 1000000, 'Payment (offline)', u.paid_at, u.operation \
+             FROM (SELECT unnest($",
+            $a,
+            "::bigint[]) AS operation, unnest($",
+            $b,
+            "::text[]) AS cardnumber, unnest($",
+            $c,
+            "::bigint[]) AS amount, unnest($",
+            $d,
+            "::bigint[]) AS unapplied, unnest($",
+            $e,
+            "::timestamp[]) AS paid_at, \
+             generate_series(1, cardinality($",
+            $a,
+            "::bigint[])) AS ord) AS u ORDER BY u.ord \
+             RETURNING id, operation_id"
+        )
+    };
+}
+pub(super) use record_credits;
+
+/// Inserts what each payment paid of which debt, joined to the `credits`
+/// part; `$f`..`$h` number the parameters holding the columns of
+/// [`PaymentColumns`] from `by` to `part`.
+macro_rules! record_offsets {
+    ($f:literal, $g:literal, $h:literal) => {
+        concat!(
+            "INSERT INTO payment_offsets (credit_id, debit_id, amount) \
+             SELECT c.id, o.debit, o.amount::numeric / 1000000 \
+             FROM (SELECT unnest($",
+            $f,
+            "::bigint[]) AS operation, unnest($",
+            $g,
+            "::bigint[]) AS debit, unnest($",
+            $h,
+            "::bigint[]) AS amount) AS o \
+             JOIN credits c ON c.operation_id = o.operation"
+        )
+    };
+}
+pub(super) use record_offsets;
+
 /// A batch's payments as column arrays: one credit per payment, and what
 /// each paid of which debt.
 pub(super) struct PaymentColumns<'a> {
@@ -192,22 +245,12 @@ pub(super) async fn apply(
     }
     if !effects.payments.is_empty() {
         let paid = PaymentColumns::of(&effects.payments);
-        paid.bound(sqlx::query(
-            "WITH credits AS (INSERT INTO account_lines \
-             (cardnumber, kind, amount, outstanding, description, created_at, operation_id) \
-             SELECT u.cardnumber, 'credit', u.amount::numeric / 1000000, \
-             u.unapplied::numeric / 1000000, 'Payment (offline)', u.paid_at, u.operation \
-             FROM (SELECT unnest($1::bigint[]) AS operation, unnest($2::text[]) AS cardnumber, \
-             unnest($3::bigint[]) AS amount, unnest($4::bigint[]) AS unapplied, \
-             unnest($5::timestamp[]) AS paid_at, \
-             generate_series(1, cardinality($1::bigint[])) AS ord) AS u ORDER BY u.ord \
-             RETURNING id, operation_id) \
-             INSERT INTO payment_offsets (credit_id, debit_id, amount) \
-             SELECT c.id, o.debit, o.amount::numeric / 1000000 \
-             FROM (SELECT unnest($6::bigint[]) AS operation, unnest($7::bigint[]) AS debit, \
-             unnest($8::bigint[]) AS amount) AS o \
-             JOIN credits c ON c.operation_id = o.operation",
-        ))
+        paid.bound(sqlx::query(concat!(
+            "WITH credits AS (",
+            record_credits!(1, 2, 3, 4, 5),
+            ") ",
+            record_offsets!(6, 7, 8)
+        )))
         .execute(&mut *conn)
         .await
         .doing("recording payments")?;
