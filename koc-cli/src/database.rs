@@ -55,6 +55,23 @@ pub enum Database {
 /// 231 MiB against 60.1 s and 240 MiB).
 pub const SQLITE_BATCH_SIZE: usize = 36_000;
 
+/// Operations per transaction when processing on PostgreSQL. With the
+/// synthetic library of `benches/`, 1 000 000 operations on copies of one
+/// enqueued database, 2026-12-04 from 21:20 to 22:00 UTC, runs in turn:
+/// batches of 2 000 took 28.16 s on average over 11 runs, 5 000 26.17 s
+/// (-7%; faster in 9 of the 11 pairs, as fast in one); in six pairs the
+/// server's CPU went from 34.5 to 31.2 s on average and koc's from 9.2 to
+/// 9.7 s, koc's peak from 90 to 106 MiB to 122 to 142 MiB. 4 000 and 6 000
+/// were as fast as 5 000 (24.7 / 23.4 s and 24.7 / 23.9 s in one round),
+/// 8 000 and 10 000 no faster and larger (168 and 199 to 209 MiB), 1 000
+/// slower (30.4 / 27.8 s). What larger batches save is the server's work
+/// on pages rather than on rows: at 1M the reading half prunes fewer item
+/// pages (its WAL records 665 506 against 525 114 in one pair), while at
+/// 100 000 operations the server's instructions are the same (19 861.1 M
+/// against 19 867.2 M, `benches/server-instructions`). See
+/// benches/README.md.
+pub const POSTGRES_BATCH_SIZE: usize = 5_000;
+
 /// The SQLite page cache `koc` opens a database with, in KiB: 48 MiB,
 /// less than the store's default (64 MiB), leaving room for larger
 /// batches ([`SQLITE_BATCH_SIZE`]). 1 000 000 operations in batches of
@@ -66,13 +83,12 @@ pub const SQLITE_CACHE_KIB: u32 = 48 * 1024;
 
 impl Database {
     /// Operations per transaction when `--batch-size` is not given:
-    /// [`SQLITE_BATCH_SIZE`] on SQLite; on PostgreSQL, where larger batches
-    /// are no faster and only take more memory,
-    /// [`koc_core::DEFAULT_BATCH_SIZE`].
+    /// [`SQLITE_BATCH_SIZE`] on SQLite, [`POSTGRES_BATCH_SIZE`] on
+    /// PostgreSQL.
     pub fn batch_size(&self) -> usize {
         match self {
             Database::Sqlite(_) => SQLITE_BATCH_SIZE,
-            Database::Postgres { .. } => koc_core::DEFAULT_BATCH_SIZE,
+            Database::Postgres { .. } => POSTGRES_BATCH_SIZE,
         }
     }
 
@@ -207,7 +223,7 @@ mod tests {
         let sqlite = Database::parse("koc.sqlite").unwrap();
         let postgres = Database::parse("postgres://localhost/koc").unwrap();
         assert_eq!(sqlite.batch_size(), SQLITE_BATCH_SIZE);
-        assert_eq!(postgres.batch_size(), koc_core::DEFAULT_BATCH_SIZE);
+        assert_eq!(postgres.batch_size(), POSTGRES_BATCH_SIZE);
         assert!(sqlite.batch_size() > postgres.batch_size());
     }
 
