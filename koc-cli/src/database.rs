@@ -61,8 +61,9 @@ pub const SQLITE_BATCH_SIZE: usize = 36_000;
 /// batches of 2 000 took 28.16 s on average over 11 runs, 5 000 26.17 s
 /// (-7%; shorter in 10 of the 11 pairs, longer in one); in six pairs the
 /// server's CPU went from 34.5 to 31.2 s on average and koc's from 9.2 to
-/// 9.7 s, koc's peak from 90 to 106 MiB to 122 to 142 MiB. 4 000 and 6 000
-/// were as fast as 5 000 (24.7 / 23.4 s and 24.7 / 23.9 s in one round),
+/// 9.7 s, and koc's peak was 122 to 142 MiB against 90 to 106. 4 000 and
+/// 6 000 were as fast as 5 000 (24.7 / 23.4 s and 24.7 / 23.9 s in two
+/// rounds),
 /// 8 000 and 10 000 no faster and larger (168 and 199 to 209 MiB), 1 000
 /// slower (30.4 / 27.8 s). What larger batches save is the server's work
 /// on pages rather than on rows: at 1M the reading half prunes fewer item
