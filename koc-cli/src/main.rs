@@ -14,6 +14,7 @@ mod csv_load;
 mod database;
 mod error;
 mod output;
+mod runtime;
 mod sample;
 
 use std::io::{BufWriter, Write};
@@ -31,7 +32,7 @@ fn main() -> ExitCode {
     );
     allocator::set_up_for(&cli.database, processes);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(runtime::workers_for(&cli.database, processes))
         .enable_all()
         .build()
     {
