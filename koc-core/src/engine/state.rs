@@ -50,7 +50,9 @@ impl BatchKeys {
 ///   saves reading it (SQLite does);
 /// - `loans`: the open loan of each of those items, by barcode;
 /// - `debts`: for each patron loaded, their debits with something
-///   outstanding, oldest first (`created_at`, then id);
+///   outstanding, oldest first (`created_at`, then id); only payments read
+///   them, so a store may load them only for the patrons whose card number
+///   or username a payment of the batch gives (PostgreSQL does);
 /// - `holds`: for each item loaded, its unfilled holds, oldest first;
 /// - `earlier_pending`: for each of `keys.barcodes`, the earliest
 ///   (time, id) among pending operations on that barcode that are **not** in

@@ -41,7 +41,7 @@
 //! those that a batch committed meanwhile changed have moved, so they are
 //! written by key.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use koc_core::{BatchState, ProcessRun, Result};
 use sqlx::PgPool;
@@ -141,7 +141,15 @@ async fn read(
 /// transaction left and its state after its decisions.
 #[derive(Default)]
 pub(super) struct Committed {
-    batches: VecDeque<(Changes, BatchState)>,
+    batches: VecDeque<CommittedBatch>,
+}
+
+/// A batch the run committed: the queue's counts its transaction left,
+/// its state after its decisions, and whose debts that state has.
+struct CommittedBatch {
+    counts: Changes,
+    state: BatchState,
+    debts_of: HashSet<String>,
 }
 
 impl Committed {
@@ -149,26 +157,36 @@ impl Committed {
     /// reads a batch while the one before it is written).
     const KEPT: usize = 3;
 
-    /// Notes a batch the run committed.
-    pub(super) fn push(&mut self, counts: Changes, state: BatchState) {
+    /// Notes a batch the run committed (`debts_of`: the patrons whose
+    /// debts `state` has).
+    pub(super) fn push(&mut self, counts: Changes, state: BatchState, debts_of: HashSet<String>) {
         if self.batches.len() == Self::KEPT {
             self.batches.pop_front();
         }
-        self.batches.push_back((counts, state));
+        self.batches.push_back(CommittedBatch {
+            counts,
+            state,
+            debts_of,
+        });
     }
 
     /// The run's batches counted after `seen`, in order.
-    fn since(&self, seen: Changes) -> impl Iterator<Item = &(Changes, BatchState)> {
+    fn since(&self, seen: Changes) -> impl Iterator<Item = &CommittedBatch> {
         self.batches
             .iter()
-            .filter(move |(counts, _)| counts.batches > seen.batches)
+            .filter(move |batch| batch.counts.batches > seen.batches)
     }
 }
 
 impl Ahead {
     /// Brings what was read up to date with a batch committed since:
     /// `previous` is that batch's state after its decisions.
-    fn overlay(&mut self, previous: &BatchState) {
+    fn overlay(&mut self, previous: &CommittedBatch) {
+        let CommittedBatch {
+            state: previous,
+            debts_of: previous_debts_of,
+            ..
+        } = previous;
         let Loaded { state, places, .. } = &mut self.loaded;
         for (barcode, item) in &mut state.items {
             let Some(now) = previous.items.get(barcode) else {
@@ -195,8 +213,11 @@ impl Ahead {
             places.items.remove(barcode);
             places.loans.remove(barcode);
         }
-        for card in state.patrons.keys() {
-            if !previous.patrons.contains_key(card) {
+        // Debts: a batch loads only its payments' patrons' (load.rs). Those
+        // the batch committed loaded are as it left them; the others it
+        // did not change (only a payment does), so what was read stands.
+        for card in previous_debts_of {
+            if !state.patrons.contains_key(card) {
                 continue;
             }
             match previous.debts.get(card) {
@@ -207,6 +228,7 @@ impl Ahead {
                     state.debts.remove(card);
                 }
             }
+            places.debts_of.insert(card.clone());
         }
     }
 
@@ -229,8 +251,8 @@ impl Ahead {
             // read), or one of the run's that is no longer kept.
             return Ok(None);
         }
-        for (_, state) in committed.since(self.seen) {
-            self.overlay(state);
+        for batch in committed.since(self.seen) {
+            self.overlay(batch);
         }
         if now.changes - self.seen.changes != own {
             // Enqueued, deleted or requeued meanwhile: is it still the
@@ -314,7 +336,7 @@ mod tests {
         let counts = earlier::count_change(&mut tx, true).await.unwrap();
         tx.commit().await.unwrap();
         let mut committed = Committed::default();
-        committed.push(counts, first.state);
+        committed.push(counts, first.state, first.places.debts_of);
         let mut tx = conn.begin().await.unwrap();
         store.lock(&mut tx, locks::QUEUE).await.unwrap();
         let adopted = second

@@ -12,9 +12,9 @@
 //! with the catalogue, the patrons, the account lines or the holds instead
 //! of with the batch (`plans.rs` tests both).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use koc_core::{BatchKeys, BatchState, PendingOperation, Result};
+use koc_core::{Action, BatchKeys, BatchState, PendingOperation, Result};
 use sqlx::{PgConnection, Row};
 
 use crate::error::Doing;
@@ -30,14 +30,18 @@ use crate::rows::{
 /// (by a host, or by the previous batch when this one was read ahead) has
 /// moved: writes go by barcode for rows without a place, and again by
 /// barcode when a write by place finds fewer rows than it should.
+///
+/// And whose debts the batch loaded (`debts_of`, card numbers): only a
+/// payment reads debts, so only its patron's are loaded.
 #[derive(Default)]
 pub(super) struct Places {
     pub items: HashMap<String, Place>,
     pub loans: HashMap<String, Place>,
+    pub debts_of: HashSet<String>,
 }
 
-/// Everything `batch` touches (see [`BatchState`]), and where its items
-/// and open loans are.
+/// Everything `batch` touches (see [`BatchState`]; debts only of its
+/// payments' patrons), and where its items and open loans are.
 pub(super) async fn load_state(
     conn: &mut PgConnection,
     batch: &[PendingOperation],
@@ -84,18 +88,37 @@ pub(super) async fn load_state(
             }
         }
     }
-    if !state.patrons.is_empty() {
-        let loaded: Vec<&str> = state.patrons.keys().map(String::as_str).collect();
+    // The patrons of the batch's payments, by card number or username as
+    // the engine resolves them: a patron's debts are a probe of the
+    // account lines' index each, and nothing but a payment reads them
+    // (about one operation in fifteen of a day's desks; half the batch's
+    // operations give a card).
+    let payers: HashSet<&str> = batch
+        .iter()
+        .filter(|p| p.operation.action == Action::Payment)
+        .filter_map(|p| p.operation.cardnumber.as_deref())
+        .collect();
+    let debtors: Vec<&str> = state
+        .patrons
+        .values()
+        .filter(|p| {
+            payers.contains(p.cardnumber.as_str())
+                || p.userid.as_deref().is_some_and(|u| payers.contains(u))
+        })
+        .map(|p| p.cardnumber.as_str())
+        .collect();
+    if !debtors.is_empty() {
         let rows = sqlx::query(concat!(
             "SELECT x.* FROM (SELECT unnest($1::text[]) AS card) AS k CROSS JOIN LATERAL (SELECT ",
             account_line_columns!("a."),
             " FROM account_lines a WHERE a.cardnumber = k.card AND a.kind = 'debit' \
              AND a.outstanding > 0 OFFSET 0) AS x ORDER BY x.created_at, x.id"
         ))
-        .bind(&loaded)
+        .bind(&debtors)
         .fetch_all(&mut *conn)
         .await
         .doing("loading debts")?;
+        places.debts_of = debtors.iter().map(|&card| card.to_owned()).collect();
         for row in &rows {
             state.add_debt(rows::account_line(row)?);
         }
@@ -146,7 +169,9 @@ pub(super) async fn load_state(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-    use koc_core::conformance::fixtures::{BRANCH, enqueue, issue};
+    use koc_core::conformance::fixtures::{
+        BRANCH, JANE, KAI, LEFT_HAND, enqueue, issue, library, payment,
+    };
     use koc_core::{Circulation, Item, Patron, PendingFilter, Queue};
 
     use super::*;
@@ -216,6 +241,38 @@ mod tests {
             (&item.title, &item.author, &item.callnumber),
             (&None, &None, &None)
         );
+        drop(conn);
+        store.drop_schema().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_batch_loads_the_debts_of_its_payments_patrons_only() {
+        let Some(store) = store("load_debts").await else {
+            return;
+        };
+        // Jane and Kai both owe; Jane borrows, Kai pays by username.
+        library(&store).await.unwrap();
+        enqueue(
+            &store,
+            &[
+                issue("2026-07-22 10:00", JANE, LEFT_HAND),
+                payment("2026-07-22 10:01", "kchen", "1.00"),
+            ],
+        )
+        .await
+        .unwrap();
+        let batch = store.pending(&PendingFilter::default()).await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let (state, places) = load_state(&mut conn, &batch).await.unwrap();
+
+        assert!(state.patrons.contains_key(JANE) && state.patrons.contains_key(KAI));
+        let kai: Vec<String> = state.debts[KAI]
+            .iter()
+            .map(|d| d.outstanding.to_string())
+            .collect();
+        assert_eq!(kai, ["40.00"]);
+        assert!(!state.debts.contains_key(JANE), "{:?}", state.debts);
+        assert_eq!(places.debts_of, HashSet::from([KAI.to_owned()]));
         drop(conn);
         store.drop_schema().await.unwrap();
     }

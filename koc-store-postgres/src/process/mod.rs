@@ -15,9 +15,10 @@
 //!    ([`batch`]).
 //! 3. The state they touch, one set-based query per kind (joins on
 //!    `unnest` of arrays): patrons by card number or username, items with
-//!    their open loans, the patrons' outstanding debts, the items' waiting
-//!    holds ([`load`]) and, for a run that may leave operations behind, the
-//!    earliest of those on each item ([`crate::earlier`]).
+//!    their open loans, the outstanding debts of the patrons who pay (only
+//!    a payment reads them), the items' waiting holds ([`load`]) and, for
+//!    a run that may leave operations behind, the earliest of those on
+//!    each item ([`crate::earlier`]).
 //! 4. [`Engine::decide`], in memory.
 //! 5. In one statement ([`one_statement`]): the effects, one set-based
 //!    part per kind, the rows loaded in step 3 written through their
@@ -93,6 +94,8 @@ struct Written {
     state: BatchState,
     /// The queue's counts the batch's transaction left (not for a dry run).
     counts: Option<Changes>,
+    /// The patrons whose debts `state` has, by card number.
+    debts_of: HashSet<String>,
 }
 
 impl PostgresStore {
@@ -157,6 +160,7 @@ impl PostgresStore {
             results,
             state,
             counts,
+            debts_of: places.debts_of,
         })
     }
 
@@ -328,7 +332,7 @@ impl Processor for PostgresStore {
                 Ok(Some(written)) => {
                     tx.commit().await.doing("committing a batch")?;
                     if let Some(counts) = written.counts {
-                        committed.push(counts, written.state);
+                        committed.push(counts, written.state, written.debts_of);
                     }
                     summary.count(&written.results);
                     observer.batch(&written.results);
