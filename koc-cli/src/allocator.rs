@@ -52,11 +52,7 @@ pub fn set_up_for(database: &str, processes: bool) {
 
 /// Whether a command on `database` gives freed memory back at once.
 fn gives_back_at_once(database: &str, processes: bool) -> bool {
-    processes
-        && !matches!(
-            crate::database::Database::parse(database),
-            Ok(crate::database::Database::Postgres { .. })
-        )
+    processes && !crate::database::Database::is_postgres(database)
 }
 
 /// Makes mimalloc give memory back to the system as soon as it is free

@@ -133,6 +133,12 @@ impl Database {
         Ok(Database::Sqlite(PathBuf::from(url)))
     }
 
+    /// Whether a `--database` value names a PostgreSQL database (not an
+    /// SQLite file, nor a value [`Database::parse`] refuses).
+    pub fn is_postgres(url: &str) -> bool {
+        matches!(Database::parse(url), Ok(Database::Postgres { .. }))
+    }
+
     /// Opens the store, creating the schema when the database is new.
     ///
     /// # Errors

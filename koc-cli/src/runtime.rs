@@ -23,11 +23,11 @@
 /// The number of worker threads for a command on `database` (`processes`:
 /// whether the command processes the queue).
 pub fn workers_for(database: &str, processes: bool) -> usize {
-    let on_postgres = matches!(
-        crate::database::Database::parse(database),
-        Ok(crate::database::Database::Postgres { .. })
-    );
-    if processes && on_postgres { 1 } else { 2 }
+    if processes && crate::database::Database::is_postgres(database) {
+        1
+    } else {
+        2
+    }
 }
 
 #[cfg(test)]
