@@ -2,12 +2,14 @@
 //!
 //! # How a batch is processed
 //!
-//! Each batch is one transaction on one connection:
+//! Each batch is one transaction on the run's connection:
 //!
-//! 1. `BEGIN` and `pg_advisory_xact_lock` on the schema's queue lock, in
-//!    one round trip. Processors in other tasks, processes or machines
-//!    wait here, so batches never interleave: no operation is processed
-//!    twice, and time order holds across processors. The lock ends with the transaction, also when the
+//! 1. `BEGIN`, `pg_advisory_xact_lock` on the schema's queue lock, the
+//!    planner settings of [`write::plan_as_lookups`] and the savepoint the
+//!    batch's write may go back to, in one round trip. Processors in other
+//!    tasks, processes or machines wait here, so batches never interleave:
+//!    no operation is processed twice, and time order holds across
+//!    processors. The lock ends with the transaction, also when the
 //!    processor's connection dies, so a crashed processor never blocks the
 //!    queue.
 //! 2. The next operations still pending, in (time, id) order, after the
@@ -50,7 +52,7 @@ use koc_core::{
     BatchState, Engine, Error, LoanPolicy, OperationId, Outcome, PendingOperation, ProcessObserver,
     ProcessRun, ProcessSummary, ProcessedOperation, Processor, Result, RuleTable, Selection,
 };
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 
 use crate::circulation::load_rules;
 use crate::earlier::{Changes, Earlier};
@@ -71,6 +73,7 @@ mod row_locks;
 use ahead::{Committed, Reader};
 use batch::{Batch, Cursor};
 use load::Places;
+use one_statement::Savepoint;
 
 /// A batch taken from the queue, with everything it touches.
 struct Loaded {
@@ -129,6 +132,7 @@ impl PostgresStore {
         engine: &Engine<'_>,
         position: &mut Position,
         loaded: Loaded,
+        savepoint: Savepoint,
     ) -> Result<Written> {
         let Loaded {
             batch,
@@ -151,6 +155,7 @@ impl PostgresStore {
             &batch.places,
             &run.user,
             !run.dry_run,
+            savepoint,
         )
         .await?;
         if let (Some(earlier), Some(counts)) = (&mut position.earlier, counts) {
@@ -164,18 +169,22 @@ impl PostgresStore {
         })
     }
 
-    /// Begins a batch's transaction holding the queue lock, planning its
-    /// statements as lookups ([`write::plan_as_lookups`]): one round trip
-    /// for the three.
-    async fn begin_batch(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    /// Begins a batch's transaction on `conn` holding the queue lock,
+    /// planning its statements as lookups ([`write::plan_as_lookups`]) and
+    /// with the savepoint its write may go back to
+    /// ([`Savepoint::Taken`]): one round trip for the four.
+    async fn begin_batch<'c>(
+        &self,
+        conn: &'c mut PgConnection,
+    ) -> Result<sqlx::Transaction<'c, sqlx::Postgres>> {
         let begin = format!(
-            "BEGIN; SELECT pg_advisory_xact_lock({}, {}); {}",
+            "BEGIN; SELECT pg_advisory_xact_lock({}, {}); {}; {}",
             locks::QUEUE,
             self.schema_key,
-            write::PLAN_AS_LOOKUPS
+            write::PLAN_AS_LOOKUPS,
+            one_statement::SAVEPOINT,
         );
-        self.pool
-            .begin_with(sqlx::AssertSqlSafe(begin))
+        conn.begin_with(sqlx::AssertSqlSafe(begin))
             .await
             .doing("starting a batch and waiting for the queue lock")
     }
@@ -232,7 +241,7 @@ impl PostgresStore {
             let engine = Engine::new(run.conflicts, policy(run, rules.as_ref())?);
             while let Some(loaded) = self.take(conn, run, &mut position.cursor).await? {
                 let written = self
-                    .decide_and_write(conn, run, &engine, &mut position, loaded)
+                    .decide_and_write(conn, run, &engine, &mut position, loaded, Savepoint::Take)
                     .await?;
                 summary.count(&written.results);
                 observer.batch(&written.results);
@@ -279,9 +288,11 @@ impl Processor for PostgresStore {
             self.dry_run(run, observer, &mut summary).await?;
             return Ok(summary);
         }
-        let mut conn = self.pool.acquire().await.doing("connecting")?;
-        let (mut position, not_pending, rules) = self.start(&mut conn, run).await?;
-        drop(conn);
+        // The run's batches are written on one connection, not on
+        // whichever the pool hands out next: one server process for the
+        // run's writes besides the reader's.
+        let mut writer = self.pool.acquire().await.doing("connecting")?;
+        let (mut position, not_pending, rules) = self.start(&mut writer, run).await?;
         summary.not_pending = not_pending;
         let engine = Engine::new(run.conflicts, policy(run, rules.as_ref())?);
         // Batches read ahead on another connection, and what they need to
@@ -297,7 +308,7 @@ impl Processor for PostgresStore {
                 // Done, or failed: batches are taken here again.
                 reader = None;
             }
-            let mut tx = self.begin_batch().await?;
+            let mut tx = self.begin_batch(&mut writer).await?;
             let result = async {
                 let conn: &mut PgConnection = &mut tx;
                 let adopted = match read_ahead {
@@ -323,7 +334,7 @@ impl Processor for PostgresStore {
                 if reader.is_none() {
                     reader = Reader::start(&self.pool, run, position.cursor.clone());
                 }
-                self.decide_and_write(conn, run, &engine, &mut position, loaded)
+                self.decide_and_write(conn, run, &engine, &mut position, loaded, Savepoint::Taken)
                     .await
                     .map(Some)
             }

@@ -165,6 +165,23 @@ const WRITE_BATCH: &str = concat!(
      (SELECT changes FROM counted), (SELECT batches FROM counted)"
 );
 
+/// Where a batch's writes can be undone to when a host lent one of its
+/// items meanwhile (the savepoint `koc_batch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Savepoint {
+    /// The batch's transaction took it, right after its lock, and will
+    /// commit or roll back right after the batch: a real run's batch, whose
+    /// transaction begins with it in the same round trip.
+    Taken,
+    /// [`write_batch`] takes it when the batch adds loans (the only write
+    /// that can fail this way) and releases it after: a dry run's batches,
+    /// which share one transaction.
+    Take,
+}
+
+/// What [`Savepoint::Taken`] runs, in the batch's first round trip.
+pub(super) const SAVEPOINT: &str = "SAVEPOINT koc_batch";
+
 /// Writes a decided batch: its effects (to the rows at `places` where it
 /// can; `had_loan`: the barcodes whose items had an open loan when the
 /// batch was loaded), its move from the queue (its rows at
@@ -181,6 +198,7 @@ pub(super) async fn write_batch(
     queue_places: &[Place],
     by: &str,
     count: bool,
+    savepoint: Savepoint,
 ) -> Result<Option<Changes>> {
     let mut loans = LoanWrites::default();
     for (barcode, loan) in &effects.loans {
@@ -210,9 +228,12 @@ pub(super) async fn write_batch(
             None => items_by_key.push(item),
         }
     }
-    let savepoint = !loans.added.is_empty();
-    if savepoint {
-        sqlx::query("SAVEPOINT koc_batch")
+    // Only a new loan can fail the statement in a way the batch recovers
+    // from.
+    let recoverable = !loans.added.is_empty();
+    let take = recoverable && savepoint == Savepoint::Take;
+    if take {
+        sqlx::query(SAVEPOINT)
             .execute(&mut *conn)
             .await
             .doing("writing the batch")?;
@@ -230,7 +251,7 @@ pub(super) async fn write_batch(
     .await
     {
         Ok(counts) => {
-            if savepoint {
+            if take {
                 sqlx::query("RELEASE SAVEPOINT koc_batch")
                     .execute(&mut *conn)
                     .await
@@ -241,7 +262,7 @@ pub(super) async fn write_batch(
         Err(Error::Constraint {
             kind: ConstraintKind::Unique,
             detail,
-        }) if savepoint && detail.contains(LOANS_KEY) => {
+        }) if recoverable && detail.contains(LOANS_KEY) => {
             // A host lent one of the items meanwhile: one statement at a
             // time, the processed loan winning.
             sqlx::query("ROLLBACK TO SAVEPOINT koc_batch")
@@ -398,10 +419,19 @@ mod tests {
         effects
     }
 
-    async fn write(store: &crate::PostgresStore, effects: &Effects) -> Option<Changes> {
+    /// Writes `effects` as a batch in a transaction of its own, which
+    /// takes the savepoint first when `savepoint` says it is taken.
+    async fn write(
+        store: &crate::PostgresStore,
+        effects: &Effects,
+        savepoint: Savepoint,
+    ) -> Option<Changes> {
         let mut conn = store.pool().acquire().await.unwrap();
         let mut tx = conn.begin().await.unwrap();
         write::plan_as_lookups(&mut tx).await.unwrap();
+        if savepoint == Savepoint::Taken {
+            sqlx::query(SAVEPOINT).execute(&mut *tx).await.unwrap();
+        }
         let counts = write_batch(
             &mut tx,
             effects,
@@ -411,6 +441,7 @@ mod tests {
             &[],
             "staff",
             true,
+            savepoint,
         )
         .await
         .unwrap();
@@ -433,7 +464,7 @@ mod tests {
         };
         library(&store).await.unwrap();
         let before = items(&store).await;
-        let counts = write(&store, &two_new_loans(&before)).await;
+        let counts = write(&store, &two_new_loans(&before), Savepoint::Take).await;
         let counts = counts.expect("the batch's counts");
         assert_eq!((counts.changes, counts.batches), (1, 1));
         let loans = store.loans(&LoanFilter::patron(JANE)).await.unwrap();
@@ -447,6 +478,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_loan_a_host_added_meanwhile_gives_way_and_the_rest_is_written() {
+        // A dry run's batch takes its savepoint itself; a real run's
+        // transaction took it in its first round trip.
+        for savepoint in [Savepoint::Take, Savepoint::Taken] {
+            a_loan_a_host_added_meanwhile_gives_way(savepoint).await;
+        }
+    }
+
+    async fn a_loan_a_host_added_meanwhile_gives_way(savepoint: Savepoint) {
         let Some(store) = store("one_statement_host").await else {
             return;
         };
@@ -457,8 +496,8 @@ mod tests {
             .upsert_loans(&[loan(LEFT_HAND, JOHN, "2026-07-22 09:30:00")])
             .await
             .unwrap();
-        let counts = write(&store, &two_new_loans(&before)).await;
-        assert_eq!(counts.map(|c| c.batches), Some(1));
+        let counts = write(&store, &two_new_loans(&before), savepoint).await;
+        assert_eq!(counts.map(|c| c.batches), Some(1), "{savepoint:?}");
         // The processed loans win, and the items are written too.
         let loans = store.loans(&LoanFilter::patron(JANE)).await.unwrap();
         assert_eq!(loans.len(), 2, "{loans:?}");
