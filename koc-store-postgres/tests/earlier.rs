@@ -9,33 +9,13 @@
 mod common;
 
 use koc_core::conformance::between::{
-    branch_run, branch_run_with, earlier_elsewhere, earlier_warnings, on_another_thread, run_with,
+    branch_run, branch_run_with, earlier_elsewhere, earlier_warnings, run_with,
 };
 use koc_core::conformance::fixtures::{
     JANE, LEFT_HAND, MIDDLEMARCH, STAFF, checkin, issue, library,
 };
 use koc_core::{OperationId, ProcessRun, Processor, Queue};
-use koc_store_postgres::{PostgresOptions, PostgresStore};
-
-/// Runs `work` on another store of the same schema, to completion, on a
-/// runtime of its own on another thread: from inside an observer, which
-/// cannot await.
-fn meanwhile<F, Fut>(url: String, schema: String, work: F)
-where
-    F: FnOnce(PostgresStore) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    on_another_thread(async move {
-        let other = PostgresOptions::new(url)
-            .schema(schema)
-            .max_connections(1)
-            .connect()
-            .await
-            .unwrap();
-        work(other.clone()).await;
-        other.close().await;
-    });
-}
+use koc_store_postgres::PostgresStore;
 
 async fn library_store(tag: &str) -> Option<(String, PostgresStore)> {
     let url = common::database_url()?;
@@ -69,7 +49,7 @@ async fn an_earlier_operation_enqueued_by_another_connection_is_seen() {
     let seen = added.clone();
     let schema = store.schema().to_owned();
     let results = branch_run_with(&store, move || {
-        meanwhile(url, schema, |other| async move {
+        common::meanwhile(url, schema, |other| async move {
             let report = other.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
             *seen.lock().unwrap() = Some(report.added[0]);
         })
@@ -98,7 +78,7 @@ async fn an_earlier_operation_processed_by_another_connection_is_forgotten() {
     two_operations(&store).await;
     let schema = store.schema().to_owned();
     let results = branch_run_with(&store, move || {
-        meanwhile(url, schema, move |other| async move {
+        common::meanwhile(url, schema, move |other| async move {
             let summary = other
                 .process(&ProcessRun::ids(STAFF, vec![elsewhere]), &mut |_: &[_]| {})
                 .await
@@ -138,7 +118,7 @@ async fn a_dry_run_sees_what_others_enqueue_between_its_batches() {
     two_operations(&store).await;
     let schema = store.schema().to_owned();
     let results = run_with(&store, &branch_run().dry_run(true), move || {
-        meanwhile(url, schema, |other| async move {
+        common::meanwhile(url, schema, |other| async move {
             other.enqueue(None, &[earlier_elsewhere()]).await.unwrap();
         })
     })

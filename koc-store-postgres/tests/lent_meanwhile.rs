@@ -11,12 +11,11 @@ mod common;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use koc_core::conformance::between::{on_another_thread, run_with};
+use koc_core::conformance::between::run_with;
 use koc_core::conformance::fixtures::{
     JANE, JOHN, LEFT_HAND, MIDDLEMARCH, STAFF, checkin, issue, library,
 };
 use koc_core::{Circulation, Loan, LoanFilter, OutcomeCode, PendingFilter, ProcessRun, Queue};
-use koc_store_postgres::PostgresOptions;
 
 fn at(text: &str) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap()
@@ -53,13 +52,7 @@ async fn a_loan_a_host_adds_during_a_run_gives_way_to_the_processed_one() {
         // (a batch of one; half a second is ample), and now the host lends
         // LEFT_HAND to John.
         std::thread::sleep(Duration::from_millis(500));
-        on_another_thread(async move {
-            let other = PostgresOptions::new(host)
-                .schema(schema)
-                .max_connections(1)
-                .connect()
-                .await
-                .unwrap();
+        common::meanwhile(host, schema, |other| async move {
             other
                 .upsert_loans(&[Loan {
                     barcode: LEFT_HAND.into(),
@@ -72,7 +65,6 @@ async fn a_loan_a_host_adds_during_a_run_gives_way_to_the_processed_one() {
                 }])
                 .await
                 .unwrap();
-            other.close().await;
         });
     })
     .await

@@ -61,3 +61,23 @@ pub async fn fresh_store(tag: &str) -> Option<PostgresStore> {
             .unwrap_or_else(|e| panic!("connecting to {url}: {e}")),
     )
 }
+
+/// Runs `work` on another store of the same schema, to completion, on a
+/// runtime of its own on another thread: from inside an observer, which
+/// cannot await.
+pub fn meanwhile<F, Fut>(url: String, schema: String, work: F)
+where
+    F: FnOnce(PostgresStore) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    koc_core::conformance::between::on_another_thread(async move {
+        let other = PostgresOptions::new(url)
+            .schema(schema)
+            .max_connections(1)
+            .connect()
+            .await
+            .unwrap();
+        work(other.clone()).await;
+        other.close().await;
+    });
+}
