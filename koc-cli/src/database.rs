@@ -63,9 +63,8 @@ pub const SQLITE_BATCH_SIZE: usize = 36_000;
 /// server's CPU went from 34.5 to 31.2 s on average and koc's from 9.2 to
 /// 9.7 s, and koc's peak was 122 to 142 MiB against 90 to 106. 4 000 and
 /// 6 000 were as fast as 5 000 (24.7 / 23.4 s and 24.7 / 23.9 s in two
-/// rounds),
-/// 8 000 and 10 000 no faster and larger (168 and 199 to 209 MiB), 1 000
-/// slower (30.4 / 27.8 s). What larger batches save is the server's work
+/// rounds), 8 000 and 10 000 no faster and larger (168 and 199 to 209
+/// MiB), 1 000 slower (30.4 / 27.8 s). What larger batches save is the server's work
 /// on pages rather than on rows: at 1M the reading half prunes fewer item
 /// pages (its WAL records 665 506 against 525 114 in one pair), while at
 /// 100 000 operations the server's instructions are the same (19 861.1 M
