@@ -52,28 +52,164 @@ pub(crate) fn sql_limit(limit: Option<usize>) -> Option<i64> {
     limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX))
 }
 
+/// Records a batch of entries (one row of `history_batches`) with ids
+/// taken from `history_ids` in the order given: `$1` the operations, `$2`
+/// the outcomes' codes, `$3` their messages, `$4` their warnings (JSON,
+/// `NULL` for none), `$5` by whom, `$6` when. Nothing for no operations.
+/// Call holding the queue lock, as every writer of history does: the ids
+/// are taken as one range.
+pub(crate) const RECORD_BATCH: &str = "INSERT INTO history_batches \
+     (first_id, operations, operation_ids, outcomes, messages, warnings, by_user, at) \
+     SELECT setval('history_ids'::regclass, nextval('history_ids'::regclass) + c.n - 1) - c.n + 1, \
+     (SELECT range_agg(int8range(o, o, '[]')) FROM unnest($1::bigint[]) AS o), \
+     $1, $2, $3, $4, $5, $6 FROM (SELECT cardinality($1::bigint[]) AS n) AS c WHERE c.n > 0";
+
+/// The entries `e` of the batches `b` (one row each: `e.operation_id`,
+/// `e.outcome`, `e.message`, `e.warnings`, `e.place` from 1), with their
+/// ids, `b.first_id + e.place - 1`.
+macro_rules! entries_of_batches {
+    () => {
+        "history_batches b CROSS JOIN LATERAL unnest(b.operation_ids, b.outcomes, b.messages, \
+         b.warnings) WITH ORDINALITY AS e(operation_id, outcome, message, warnings, place)"
+    };
+}
+
+/// Each operation's latest entry (operation, entry id, outcome's code), of
+/// the operations `$1`: in the batches whose operations' ranges hold one of
+/// them, found through their index.
+pub(crate) const LATEST_ENTRIES: &str = concat!(
+    "SELECT DISTINCT ON (e.operation_id) e.operation_id, b.first_id + e.place - 1, \
+     e.outcome FROM ",
+    entries_of_batches!(),
+    " WHERE b.operations && (SELECT range_agg(int8range(o, o, '[]')) \
+     FROM unnest($1::bigint[]) AS o) AND e.operation_id = ANY($1) \
+     ORDER BY e.operation_id, b.first_id DESC, e.place DESC"
+);
+
+/// The listing's query, newest first, with `$where` added to its
+/// conditions (`$1`: failed only, `$2`: the failures' codes, `$3`: the
+/// operation, `$4`: the library, `$5`: the limit).
+macro_rules! listing {
+    ($where:literal) => {
+        concat!(
+            "SELECT b.first_id + e.place - 1, o.id, ",
+            operation_columns!("o."),
+            ", e.outcome, e.message, coalesce(e.warnings, '[]'), b.by_user, b.at, r.at FROM ",
+            entries_of_batches!(),
+            " JOIN operations o ON o.id = e.operation_id",
+            source_file_join!(),
+            " LEFT JOIN history_requeued r ON r.entry_id = b.first_id + e.place - 1 \
+             WHERE (NOT $1 OR (e.outcome = ANY($2) AND r.entry_id IS NULL)) \
+             AND ($4::text IS NULL OR o.branch = $4)",
+            $where,
+            " ORDER BY b.first_id DESC, e.place DESC LIMIT $5"
+        )
+    };
+}
+
 #[async_trait]
 impl History for PostgresStore {
     async fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
-        let rows = sqlx::query(concat!(
-            "SELECT h.id, o.id, ",
-            operation_columns!("o."),
-            ", h.outcome, h.message, h.warnings::text, h.by_user, h.at, h.requeued_at \
-             FROM history h JOIN operations o ON o.id = h.operation_id",
-            source_file_join!(),
-            " WHERE (NOT $1 OR (h.outcome = ANY($2) AND h.requeued_at IS NULL)) \
-             AND ($3::bigint IS NULL OR h.operation_id = $3) \
-             AND ($4::text IS NULL OR o.branch = $4) \
-             ORDER BY h.id DESC LIMIT $5"
-        ))
-        .bind(filter.failed)
-        .bind(failure_codes())
-        .bind(filter.operation.map(|id| id.0))
-        .bind(filter.branch.as_deref())
-        .bind(sql_limit(filter.limit))
-        .fetch_all(&self.pool)
-        .await
-        .doing("listing history")?;
+        // One operation's entries: its batches found through the index of
+        // their operations' ranges.
+        let query = match filter.operation {
+            Some(_) => sqlx::query(listing!(
+                " AND b.operations @> $3::bigint AND e.operation_id = $3"
+            )),
+            None => sqlx::query(listing!(" AND $3::bigint IS NULL")),
+        };
+        let rows = query
+            .bind(filter.failed)
+            .bind(failure_codes())
+            .bind(filter.operation.map(|id| id.0))
+            .bind(filter.branch.as_deref())
+            .bind(sql_limit(filter.limit))
+            .fetch_all(&self.pool)
+            .await
+            .doing("listing history")?;
         rows.iter().map(entry).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use sqlx::Connection;
+
+    use super::*;
+    use crate::testing::store;
+
+    /// The plan of `sql` (one `bigint[]` or `bigint` parameter, `value`)
+    /// as the server makes it for any value: generic, not for this one.
+    async fn generic_plan<T>(conn: &mut sqlx::PgConnection, sql: &str, value: T) -> String
+    where
+        T: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send,
+    {
+        let mut tx = conn.begin().await.unwrap();
+        sqlx::query("SET LOCAL plan_cache_mode = force_generic_plan")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let lines: Vec<String> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN (COSTS OFF) {sql}")))
+                .bind(value)
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+        lines.join("\n")
+    }
+
+    #[tokio::test]
+    async fn an_operations_entries_are_found_through_the_index_of_the_batches_operations() {
+        let Some(store) = store("history_lookup").await else {
+            return;
+        };
+        let mut conn = store.pool().acquire().await.unwrap();
+        // 20 000 batches of five operations each: 100 000 entries.
+        sqlx::query(
+            "INSERT INTO history_batches \
+             (first_id, operations, operation_ids, outcomes, messages, warnings, by_user, at) \
+             SELECT 5 * g + 1, int8multirange(int8range(5 * g + 1, 5 * g + 6)), \
+             ARRAY(SELECT generate_series(5 * g + 1, 5 * g + 5)), \
+             array_fill('issued'::text, ARRAY[5]), array_fill('Success.'::text, ARRAY[5]), \
+             array_fill(NULL::text, ARRAY[5]), 'staff', TIMESTAMP '2026-07-22 10:00' \
+             FROM generate_series(0, 19999) g",
+        )
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+        sqlx::query("ANALYZE history_batches")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+
+        // What requeueing looks up, and the listing of one operation.
+        let latest = generic_plan(&mut conn, LATEST_ENTRIES, vec![42_i64, 77_777]).await;
+        assert!(latest.contains("history_batches_operations"), "{latest}");
+        let one = generic_plan(
+            &mut conn,
+            listing!(" AND b.operations @> $3::bigint AND e.operation_id = $3")
+                .replace("$1", "false")
+                .replace("$2", "'{}'::text[]")
+                .replace("$4", "NULL")
+                .replace("$5", "10")
+                .replace("$3", "$1")
+                .as_str(),
+            77_777_i64,
+        )
+        .await;
+        assert!(one.contains("history_batches_operations"), "{one}");
+        assert!(!one.contains("Seq Scan on history_batches"), "{one}");
+
+        // And they find the entry.
+        let found: Vec<(i64, i64, String)> = sqlx::query_as(LATEST_ENTRIES)
+            .bind(vec![77_777_i64, 100_001])
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(found, [(77_777, 77_777, "issued".to_owned())]);
+        drop(conn);
+        store.drop_schema().await.unwrap();
     }
 }

@@ -36,16 +36,21 @@ const MIGRATIONS: &[Migration] = &[
         description: "guards of referred-to rows that lock no rows on updates",
         sql: include_str!("../migrations/0003_guards_after_updates.sql"),
     },
+    Migration {
+        version: 4,
+        description: "history kept one row per batch",
+        sql: include_str!("../migrations/0004_history_batches.sql"),
+    },
 ];
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Brings `schema` to [`SCHEMA_VERSION`], creating it when it does not
 /// exist, in one transaction.
 pub(crate) async fn migrate(pool: &PgPool, schema: &str) -> Result<()> {
     let mut tx = pool.begin().await.doing("starting the migration")?;
-    match migrate_in_transaction(&mut tx, schema).await {
+    match migrate_in_transaction(&mut tx, schema, MIGRATIONS).await {
         Ok(()) => tx.commit().await.doing("committing the migration"),
         Err(e) => {
             // Rolling back explicitly releases the lock now, not whenever
@@ -56,7 +61,14 @@ pub(crate) async fn migrate(pool: &PgPool, schema: &str) -> Result<()> {
     }
 }
 
-async fn migrate_in_transaction(conn: &mut PgConnection, schema: &str) -> Result<()> {
+/// Brings `schema` to the last of `migrations` (all of them but in tests,
+/// which make schemas of older versions).
+async fn migrate_in_transaction(
+    conn: &mut PgConnection,
+    schema: &str,
+    migrations: &[Migration],
+) -> Result<()> {
+    let newest = migrations.last().map_or(0, |m| m.version);
     sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
         .bind(locks::MIGRATE)
         .bind(locks::name_key(schema))
@@ -115,13 +127,13 @@ async fn migrate_in_transaction(conn: &mut PgConnection, schema: &str) -> Result
         .doing("creating the version table")?;
         0
     };
-    if current > SCHEMA_VERSION {
+    if current > newest {
         return Err(Error::SchemaTooNew {
             found: current,
-            supported: SCHEMA_VERSION,
+            supported: newest,
         });
     }
-    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+    for migration in migrations.iter().filter(|m| m.version > current) {
         sqlx::raw_sql(migration.sql)
             .execute(&mut *conn)
             .await
@@ -138,7 +150,13 @@ async fn migrate_in_transaction(conn: &mut PgConnection, schema: &str) -> Result
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use koc_core::{History, HistoryFilter, OperationId, OutcomeCode, Queue, WarningCode};
+    use sqlx::Connection;
+
     use super::*;
+    use crate::testing;
 
     #[test]
     fn versions_grow_one_by_one_up_to_the_newest() {
@@ -147,5 +165,113 @@ mod tests {
             assert!(!migration.description.is_empty());
         }
         assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
+    }
+
+    #[tokio::test]
+    async fn history_of_version_3_keeps_its_entries_and_ids_in_version_4() {
+        let Some(url) = testing::server_url("migrate_history") else {
+            return;
+        };
+        let schema = format!("koc_t_migrate_history_{}", std::process::id());
+        let mut conn = PgConnection::connect(&url).await.unwrap();
+        let mut tx = conn.begin().await.unwrap();
+        migrate_in_transaction(&mut tx, &schema, &MIGRATIONS[..3])
+            .await
+            .unwrap();
+        // Three operations: one returned with a warning, one that failed,
+        // was requeued and then issued, one deleted.
+        sqlx::raw_sql(
+            "INSERT INTO operations (id, upload_id, enqueued_at, fingerprint, action, time, \
+             cardnumber, barcode, userid, branch, source_kind) VALUES \
+             (1, 1, '2026-07-22 12:00', 'f1', 'return', '2026-07-22 10:00', NULL, 'B1', 'u', 'CPL', 'request'), \
+             (2, 1, '2026-07-22 12:00', 'f2', 'issue', '2026-07-22 10:01', 'C9', 'B2', 'u', 'CPL', 'request'), \
+             (3, 1, '2026-07-22 12:00', 'f3', 'issue', '2026-07-22 10:02', 'C1', 'B3', 'u', 'CPL', 'request'); \
+             INSERT INTO history (operation_id, outcome, message, warnings, by_user, at, requeued_at) VALUES \
+             (1, 'returned', 'Success.', '[{\"code\": \"item_lost\", \"message\": \"B1 was lost\"}]', 'ann', '2026-07-22 13:00', NULL), \
+             (2, 'patron_not_found', 'No patron.', '[]', 'ann', '2026-07-22 13:00', '2026-07-23 09:00'), \
+             (3, 'deleted', 'Deleted.', '[]', 'bob', '2026-07-22 14:00', NULL), \
+             (2, 'issued', 'Success.', '[]', 'ann', '2026-07-23 10:00', NULL); \
+             SELECT setval('operation_ids', 3)",
+        )
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        conn.close().await.unwrap();
+
+        // Connecting brings the schema to the newest version.
+        let store = crate::PostgresOptions::new(url)
+            .schema(schema)
+            .connect()
+            .await
+            .unwrap();
+        let entries = store.history(&HistoryFilter::all()).await.unwrap();
+        let seen: Vec<(i64, i64, OutcomeCode, &str, Option<String>)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.id.0,
+                    e.pending.id.0,
+                    e.outcome.code,
+                    e.by.as_str(),
+                    e.requeued_at.map(|t| t.to_string()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (4, 2, OutcomeCode::Issued, "ann", None),
+                (3, 3, OutcomeCode::Deleted, "bob", None),
+                (
+                    2,
+                    2,
+                    OutcomeCode::PatronNotFound,
+                    "ann",
+                    Some("2026-07-23 09:00:00".to_owned())
+                ),
+                (1, 1, OutcomeCode::Returned, "ann", None),
+            ]
+        );
+        let returned = &entries[3].outcome;
+        assert_eq!(
+            (returned.warnings.len(), returned.warnings[0].code),
+            (1, WarningCode::ItemLost)
+        );
+        assert_eq!(returned.message, "Success.");
+        assert!(entries[0].outcome.warnings.is_empty());
+        assert_eq!(
+            store
+                .history(&HistoryFilter::all().operation(OperationId(2)))
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        // The failure was requeued already: nothing failed is left.
+        assert!(
+            store
+                .history(&HistoryFilter::failed())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // New entries are numbered after the old ones.
+        let added = store
+            .enqueue(
+                None,
+                &[koc_core::conformance::fixtures::issue(
+                    "2026-07-24 10:00",
+                    "C1",
+                    "B4",
+                )],
+            )
+            .await
+            .unwrap()
+            .added;
+        assert_eq!(store.delete(&added, "cat").await.unwrap().deleted, added);
+        let newest = store.history(&HistoryFilter::all()).await.unwrap();
+        assert_eq!((newest[0].id.0, newest[0].by.as_str()), (5, "cat"));
+        store.drop_schema().await.unwrap();
     }
 }

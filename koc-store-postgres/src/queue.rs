@@ -18,6 +18,7 @@ use sqlx::{PgConnection, Row};
 use crate::copy::CopyRows;
 use crate::earlier;
 use crate::error::{Doing, corrupt};
+use crate::history::{LATEST_ENTRIES, RECORD_BATCH};
 use crate::rows::{self, operation_columns, source_file_join};
 use crate::store::{in_transaction, now};
 use crate::{PostgresStore, codec, locks, source_files};
@@ -464,22 +465,30 @@ impl PostgresStore {
     ) -> Result<DeleteReport> {
         self.lock(conn, locks::QUEUE).await?;
         let unique = first_occurrences(ids);
+        // Out of the queue, in the order asked for; then into history as
+        // one batch.
         let moved: Vec<i64> = sqlx::query_scalar(
             "WITH gone AS (DELETE FROM pending p USING operations o WHERE o.id = ANY($1) \
              AND p.time = o.time AND p.time_ns = o.time_ns AND p.id = o.id RETURNING p.id) \
-             INSERT INTO history (operation_id, outcome, message, by_user, at) \
-             SELECT g.id, $2, $3, $4, $5 FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) \
-             JOIN gone g ON g.id = u.id ORDER BY u.ord RETURNING operation_id",
+             SELECT g.id FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord) \
+             JOIN gone g ON g.id = u.id ORDER BY u.ord",
         )
         .bind(&unique)
-        .bind(OutcomeCode::Deleted.as_str())
-        .bind(OutcomeCode::Deleted.koha_message())
-        .bind(by)
-        .bind(now())
         .fetch_all(&mut *conn)
         .await
         .doing("deleting operations")?;
         if !moved.is_empty() {
+            let deleted = OutcomeCode::Deleted;
+            sqlx::query(RECORD_BATCH)
+                .bind(&moved)
+                .bind(vec![deleted.as_str(); moved.len()])
+                .bind(vec![deleted.koha_message(); moved.len()])
+                .bind(vec![None::<&str>; moved.len()])
+                .bind(by)
+                .bind(now())
+                .execute(&mut *conn)
+                .await
+                .doing("recording deleted operations in history")?;
             earlier::count_change(conn, false).await?;
         }
         let mut moved: HashSet<i64> = moved.into_iter().collect();
@@ -507,14 +516,11 @@ impl PostgresStore {
             .await
             .doing("looking at the queue")?;
         let mut pending: HashSet<i64> = pending.into_iter().collect();
-        let latest_rows = sqlx::query(
-            "SELECT DISTINCT ON (operation_id) operation_id, id, outcome FROM history \
-             WHERE operation_id = ANY($1) ORDER BY operation_id, id DESC",
-        )
-        .bind(&unique)
-        .fetch_all(&mut *conn)
-        .await
-        .doing("looking at history")?;
+        let latest_rows = sqlx::query(LATEST_ENTRIES)
+            .bind(&unique)
+            .fetch_all(&mut *conn)
+            .await
+            .doing("looking at history")?;
         let mut latest: HashMap<i64, (i64, OutcomeCode)> = HashMap::new();
         for row in latest_rows {
             let operation: i64 = row.try_get(0).doing("reading history")?;
@@ -547,12 +553,15 @@ impl PostgresStore {
             return Ok(report);
         }
         let requeued: Vec<i64> = report.requeued.iter().map(|id| id.0).collect();
-        sqlx::query("UPDATE history SET requeued_at = $2 WHERE id = ANY($1)")
-            .bind(&entries)
-            .bind(now())
-            .execute(&mut *conn)
-            .await
-            .doing("putting operations back in the queue")?;
+        sqlx::query(
+            "INSERT INTO history_requeued (entry_id, at) SELECT unnest($1::bigint[]), $2 \
+             ON CONFLICT (entry_id) DO UPDATE SET at = excluded.at",
+        )
+        .bind(&entries)
+        .bind(now())
+        .execute(&mut *conn)
+        .await
+        .doing("putting operations back in the queue")?;
         sqlx::query(
             "INSERT INTO pending (time, time_ns, id, branch, barcode, upload_id) \
              SELECT time, time_ns, id, branch, barcode, upload_id FROM operations \

@@ -151,13 +151,10 @@ const WRITE_BATCH: &str = concat!(
      WHERE p.ctid = u.at RETURNING p.id), \
      history_first AS (",
     first_id!("history_ids", "cardinality($56::bigint[])"),
-    "), recorded AS (INSERT INTO history \
-     (id, operation_id, outcome, message, warnings, by_user, at) \
-     SELECT u.id, u.operation, u.outcome, u.message, coalesce(u.warnings::jsonb, '[]'), \
-     $60, $61 FROM (SELECT generate_series((SELECT first FROM history_first), \
-     (SELECT first FROM history_first) + cardinality($56::bigint[]) - 1) AS id, \
-     unnest($56::bigint[]) AS operation, unnest($57::text[]) AS outcome, \
-     unnest($58::text[]) AS message, unnest($59::text[]) AS warnings) AS u), \
+    "), recorded AS (INSERT INTO history_batches \
+     (first_id, operations, operation_ids, outcomes, messages, warnings, by_user, at) \
+     SELECT f.first, (SELECT range_agg(int8range(o, o, '[]')) FROM unnest($56::bigint[]) AS o), \
+     $56, $57, $58, $59, $60, $61 FROM history_first f WHERE f.first IS NOT NULL), \
      counted AS (UPDATE queue_changes SET changes = changes + 1, batches = batches + 1 \
      WHERE $62 RETURNING changes, batches) \
      SELECT (SELECT count(*) FROM loans_ended), (SELECT count(*) FROM loans_changed), \

@@ -23,7 +23,7 @@ use sqlx::PgConnection;
 use super::load::Places;
 use crate::circulation::{LOANS_KEY, LoanColumns, PgQuery};
 use crate::error::{Doing, corrupt};
-use crate::history::warnings_json;
+use crate::history::{RECORD_BATCH, warnings_json};
 use crate::place::Place;
 use crate::rows::loan_columns;
 use crate::store::now;
@@ -522,19 +522,9 @@ pub(super) async fn settle(
     .await
     .doing("taking operations out of the queue")?;
     all_left_the_queue(gone, results.iter().map(|r| r.pending.id.0).collect())?;
-    let first = take_ids(conn, "history_ids", results.len()).await?;
     let outcomes = OutcomeColumns::of(results)?;
-    // Ids from the range taken, in processing order.
-    let query = sqlx::query(
-        "INSERT INTO history (id, operation_id, outcome, message, warnings, by_user, at) \
-         SELECT u.id, u.operation, u.outcome, u.message, coalesce(u.warnings::jsonb, '[]'), \
-         $6, $7 FROM (SELECT generate_series($1::bigint, $1 + cardinality($2::bigint[]) - 1) \
-         AS id, unnest($2::bigint[]) AS operation, unnest($3::text[]) AS outcome, \
-         unnest($4::text[]) AS message, unnest($5::text[]) AS warnings) AS u",
-    )
-    .bind(first);
     outcomes
-        .bound(query)
+        .bound(sqlx::query(RECORD_BATCH))
         .bind(by)
         .bind(now())
         .execute(&mut *conn)
