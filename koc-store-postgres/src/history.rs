@@ -52,17 +52,33 @@ pub(crate) fn sql_limit(limit: Option<usize>) -> Option<i64> {
     limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX))
 }
 
+/// The operation ids `$ids` (a `bigint[]` parameter) as a multirange: one
+/// range per run of consecutive ids. What `history_batches.operations`
+/// holds, and what its index is searched with.
+macro_rules! as_ranges {
+    ($ids:literal) => {
+        concat!(
+            "(SELECT range_agg(int8range(o, o, '[]')) FROM unnest(",
+            $ids,
+            "::bigint[]) AS o)"
+        )
+    };
+}
+pub(crate) use as_ranges;
+
 /// Records a batch of entries (one row of `history_batches`) with ids
 /// taken from `history_ids` in the order given: `$1` the operations, `$2`
 /// the outcomes' codes, `$3` their messages, `$4` their warnings (JSON,
 /// `NULL` for none), `$5` by whom, `$6` when. Nothing for no operations.
 /// Call holding the queue lock, as every writer of history does: the ids
 /// are taken as one range.
-pub(crate) const RECORD_BATCH: &str = "INSERT INTO history_batches \
+pub(crate) const RECORD_BATCH: &str = concat!(
+    "INSERT INTO history_batches \
      (first_id, operations, operation_ids, outcomes, messages, warnings, by_user, at) \
-     SELECT setval('history_ids'::regclass, nextval('history_ids'::regclass) + c.n - 1) - c.n + 1, \
-     (SELECT range_agg(int8range(o, o, '[]')) FROM unnest($1::bigint[]) AS o), \
-     $1, $2, $3, $4, $5, $6 FROM (SELECT cardinality($1::bigint[]) AS n) AS c WHERE c.n > 0";
+     SELECT setval('history_ids'::regclass, nextval('history_ids'::regclass) + c.n - 1) - c.n + 1, ",
+    as_ranges!("$1"),
+    ", $1, $2, $3, $4, $5, $6 FROM (SELECT cardinality($1::bigint[]) AS n) AS c WHERE c.n > 0"
+);
 
 /// The entries `e` of the batches `b` (one row each: `e.operation_id`,
 /// `e.outcome`, `e.message`, `e.warnings`, `e.place` from 1), with their
@@ -81,9 +97,9 @@ pub(crate) const LATEST_ENTRIES: &str = concat!(
     "SELECT DISTINCT ON (e.operation_id) e.operation_id, b.first_id + e.place - 1, \
      e.outcome FROM ",
     entries_of_batches!(),
-    " WHERE b.operations && (SELECT range_agg(int8range(o, o, '[]')) \
-     FROM unnest($1::bigint[]) AS o) AND e.operation_id = ANY($1) \
-     ORDER BY e.operation_id, b.first_id DESC, e.place DESC"
+    " WHERE b.operations && ",
+    as_ranges!("$1"),
+    " AND e.operation_id = ANY($1) ORDER BY e.operation_id, b.first_id DESC, e.place DESC"
 );
 
 /// The listing's query, newest first, with `$where` added to its

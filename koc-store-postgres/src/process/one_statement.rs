@@ -32,6 +32,7 @@ use super::write::{self, loan_update, record_credits, record_offsets};
 use crate::circulation::{LOANS_KEY, LoanColumns};
 use crate::earlier::{self, Changes};
 use crate::error::{Doing, corrupt};
+use crate::history::as_ranges;
 use crate::place::Place;
 use crate::rows::loan_columns;
 use crate::store::now;
@@ -153,8 +154,9 @@ const WRITE_BATCH: &str = concat!(
     first_id!("history_ids", "cardinality($56::bigint[])"),
     "), recorded AS (INSERT INTO history_batches \
      (first_id, operations, operation_ids, outcomes, messages, warnings, by_user, at) \
-     SELECT f.first, (SELECT range_agg(int8range(o, o, '[]')) FROM unnest($56::bigint[]) AS o), \
-     $56, $57, $58, $59, $60, $61 FROM history_first f WHERE f.first IS NOT NULL), \
+     SELECT f.first, ",
+    as_ranges!("$56"),
+    ", $56, $57, $58, $59, $60, $61 FROM history_first f WHERE f.first IS NOT NULL), \
      counted AS (UPDATE queue_changes SET changes = changes + 1, batches = batches + 1 \
      WHERE $62 RETURNING changes, batches) \
      SELECT (SELECT count(*) FROM loans_ended), (SELECT count(*) FROM loans_changed), \
