@@ -46,6 +46,25 @@ const MIGRATIONS: &[Migration] = &[
 /// The newest schema version this code knows.
 pub const SCHEMA_VERSION: i64 = 4;
 
+/// The oldest PostgreSQL the schema works on (`server_version_num`): 14,
+/// the first with multiranges (history's operations, schema version 4).
+const OLDEST_SERVER: i64 = 140_000;
+
+/// Whether a server of `server_version_num` `number` (`version` in words)
+/// can hold the schema: an error naming both versions when it cannot.
+fn supported(number: &str, version: &str) -> Result<()> {
+    match number.trim().parse::<i64>() {
+        Ok(n) if n >= OLDEST_SERVER => Ok(()),
+        _ => Err(Error::Database {
+            message: format!(
+                "koc needs PostgreSQL 14 or later; this server is {version} \
+                 (server_version_num {number})"
+            ),
+            source: None,
+        }),
+    }
+}
+
 /// Brings `schema` to [`SCHEMA_VERSION`], creating it when it does not
 /// exist, in one transaction.
 pub(crate) async fn migrate(pool: &PgPool, schema: &str) -> Result<()> {
@@ -75,6 +94,12 @@ async fn migrate_in_transaction(
         .execute(&mut *conn)
         .await
         .doing("waiting for other processes migrating the schema")?;
+    let (number, version): (String, String) =
+        sqlx::query_as("SELECT current_setting('server_version_num'), version()")
+            .fetch_one(&mut *conn)
+            .await
+            .doing("asking the server's version")?;
+    supported(&number, &version)?;
     // The name is checked to be a plain identifier (see `PostgresOptions`).
     sqlx::raw_sql(AssertSqlSafe(format!(
         "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}"
@@ -165,6 +190,19 @@ mod tests {
             assert!(!migration.description.is_empty());
         }
         assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn servers_before_postgresql_14_are_refused_by_name() {
+        assert!(supported("150018", "PostgreSQL 15.18").is_ok());
+        assert!(supported("140000", "PostgreSQL 14.0").is_ok());
+        let error = supported("130016", "PostgreSQL 13.16 on x86_64").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "database: koc needs PostgreSQL 14 or later; this server is \
+             PostgreSQL 13.16 on x86_64 (server_version_num 130016)"
+        );
+        assert!(supported("", "?").is_err());
     }
 
     #[tokio::test]
