@@ -268,6 +268,10 @@ pub struct HistoryArgs {
     /// Only failures not yet requeued.
     #[arg(long)]
     pub failed: bool,
+    /// Only the entries of this operation, by id: what became of it each
+    /// time it was processed or deleted (and requeued).
+    #[arg(long, value_name = "ID")]
+    pub operation: Option<i64>,
     /// Only operations uploaded for this library.
     #[arg(long, value_name = "B")]
     pub branch: Option<String>,

@@ -260,6 +260,39 @@ on_both_stores! {
         let human = koc.run(&["history"]).code(0).stdout;
         assert!(human.contains("deleted"), "{human}");
         assert!(human.contains("clerk"), "{human}");
+
+        // One operation's entries: deleted and requeued, then issued.
+        koc.json(0, &["process", &ids[0].to_string(), "--user", "admin", "--json"]);
+        let of_one = koc.json(0, &["history", "--operation", &ids[0].to_string(), "--json"]);
+        let got: Vec<(i64, String, String, bool)> = of_one
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| {
+                (
+                    h["id"].as_i64().unwrap(),
+                    h["outcome"].as_str().unwrap().to_owned(),
+                    h["by"].as_str().unwrap().to_owned(),
+                    h["requeued_at"].is_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (ids[0], "issued".to_owned(), "admin".to_owned(), false),
+                (ids[0], "deleted".to_owned(), "clerk".to_owned(), true),
+            ]
+        );
+        let of_other = koc.json(0, &["history", "--operation", &ids[1].to_string(), "--json"]);
+        assert_eq!(of_other.as_array().unwrap().len(), 1);
+        assert_eq!(of_other[0]["outcome"], "deleted");
+        let human = koc.run(&["history", "--operation", &ids[0].to_string()]).code(0).stdout;
+        assert!(human.starts_with("2 history entries."), "{human}");
+        assert_eq!(
+            koc.json(0, &["history", "--operation", "424242", "--json"]),
+            json!([])
+        );
     };
 
     process_selected_ids_and_branch => |koc: Koc| {

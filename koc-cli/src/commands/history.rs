@@ -1,9 +1,9 @@
-//! `koc history [--failed]`: what became of processed and deleted
-//! operations.
+//! `koc history [--failed] [--operation ID]`: what became of processed and
+//! deleted operations.
 
 use std::io::Write;
 
-use koc_core::{HistoryFilter, Store};
+use koc_core::{HistoryFilter, OperationId, Store};
 
 use crate::cli::HistoryArgs;
 use crate::error::{CliError, CliResult, Status};
@@ -18,6 +18,9 @@ pub async fn run(args: &HistoryArgs, store: &dyn Store, out: &mut dyn Write) -> 
     } else {
         HistoryFilter::all()
     };
+    if let Some(id) = args.operation {
+        filter = filter.operation(OperationId(id));
+    }
     if let Some(branch) = &args.branch {
         filter = filter.branch(branch.clone());
     }

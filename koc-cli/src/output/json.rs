@@ -378,6 +378,8 @@ pub struct StreamedObject<'w> {
     out: &'w mut (dyn Write + Send),
     fields: usize,
     items: Option<usize>,
+    /// The array element being written (see [`StreamedObject::item`]).
+    element: Vec<u8>,
 }
 
 impl<'w> StreamedObject<'w> {
@@ -392,6 +394,7 @@ impl<'w> StreamedObject<'w> {
             out,
             fields: 0,
             items: None,
+            element: Vec::new(),
         })
     }
 
@@ -453,7 +456,14 @@ impl<'w> StreamedObject<'w> {
             write!(self.out, ",")?;
         }
         *items += 1;
-        write!(self.out, "\n    {}", serde_json::to_string(value)?)?;
+        // Into a buffer kept from one element to the next, written at
+        // once: not a string of its own per element (a million results
+        // would allocate and grow a million), nor the serializer's many
+        // small writes through `dyn Write`.
+        self.element.clear();
+        self.element.extend_from_slice(b"\n    ");
+        serde_json::to_writer(&mut self.element, value)?;
+        self.out.write_all(&self.element)?;
         Ok(())
     }
 
