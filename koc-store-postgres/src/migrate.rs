@@ -41,10 +41,15 @@ const MIGRATIONS: &[Migration] = &[
         description: "history kept one row per batch",
         sql: include_str!("../migrations/0004_history_batches.sql"),
     },
+    Migration {
+        version: 5,
+        description: "history's arrays compressed with LZ4",
+        sql: include_str!("../migrations/0005_history_lz4.sql"),
+    },
 ];
 
 /// The newest schema version this code knows.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// The oldest PostgreSQL the schema works on (`server_version_num`): 14,
 /// the first with multiranges (history's operations, schema version 4).
@@ -203,6 +208,66 @@ mod tests {
              PostgreSQL 13.16 on x86_64 (server_version_num 130016)"
         );
         assert!(supported("", "?").is_err());
+    }
+
+    #[tokio::test]
+    async fn history_is_stored_compressed_with_lz4_where_the_server_has_it() {
+        use koc_core::conformance::fixtures::{checkin, enqueue};
+        use koc_core::{PendingFilter, Queue};
+
+        let Some(store) = testing::store("migrate_lz4").await else {
+            return;
+        };
+        let has_lz4: bool = sqlx::query_scalar(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings \
+             WHERE name = 'default_toast_compression'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        if !has_lz4 {
+            eprintln!("SKIPPED: this PostgreSQL server was built without LZ4");
+            store.drop_schema().await.unwrap();
+            return;
+        }
+        // 600 operations deleted at once: one history row, whose ids,
+        // outcomes and messages are large enough to be compressed (its
+        // warnings, all none, are not).
+        let operations: Vec<_> = (0..600)
+            .map(|n| {
+                checkin(
+                    &format!("2026-07-22 10:{:02}:{:02}", n / 60, n % 60),
+                    &format!("B{n}"),
+                )
+            })
+            .collect();
+        enqueue(&store, &operations).await.unwrap();
+        let ids: Vec<OperationId> = store
+            .pending(&PendingFilter::default())
+            .await
+            .unwrap()
+            .iter()
+            .map(|p| p.id)
+            .collect();
+        store.delete(&ids, "ann").await.unwrap();
+
+        let methods: Vec<Option<String>> = sqlx::query_scalar(
+            "SELECT m FROM history_batches b, LATERAL (VALUES \
+             (pg_column_compression(b.operation_ids)), (pg_column_compression(b.outcomes)), \
+             (pg_column_compression(b.messages))) AS c(m)",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(methods, vec![Some("lz4".to_owned()); 3]);
+        let entries = store.history(&HistoryFilter::all()).await.unwrap();
+        assert_eq!(entries.len(), 600);
+        assert!(
+            entries
+                .iter()
+                .all(|e| e.outcome.code == OutcomeCode::Deleted)
+        );
+        store.drop_schema().await.unwrap();
     }
 
     #[tokio::test]
