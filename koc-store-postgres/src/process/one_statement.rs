@@ -29,7 +29,7 @@ use sqlx::{PgConnection, Row};
 
 use super::load::Places;
 use super::write::{self, loan_update, record_credits, record_offsets};
-use crate::circulation::{LOANS_KEY, LoanColumns};
+use crate::circulation::{LOANS_KEY, LoanColumns, PgQuery};
 use crate::earlier::{self, Changes};
 use crate::error::{Doing, corrupt};
 use crate::history::as_ranges;
@@ -100,7 +100,7 @@ macro_rules! first_id {
     };
 }
 
-const WRITE_BATCH: &str = concat!(
+pub(super) const WRITE_BATCH: &str = concat!(
     "WITH loans_ended AS (DELETE FROM loans l USING (SELECT unnest($1::tid[]) AS at, \
      unnest($2::text[]) AS barcode) AS u WHERE l.ctid = u.at AND l.barcode = u.barcode \
      RETURNING 1), \
@@ -199,37 +199,10 @@ pub(super) async fn write_batch(
     count: bool,
     savepoint: Savepoint,
 ) -> Result<Option<Changes>> {
-    let mut loans = LoanWrites::default();
-    for (barcode, loan) in &effects.loans {
-        let place = places.loans.get(barcode).copied();
-        match (loan, had_loan.contains(barcode), place) {
-            (None, true, Some(place)) => {
-                loans.ended.push(barcode.as_str());
-                loans.ended_at.push(place);
-            }
-            (None, true, None) => loans.ended_by_key.push(barcode.as_str()),
-            (None, false, _) => {}
-            (Some(loan), true, Some(place)) => {
-                loans.changed.push(loan);
-                loans.changed_at.push(place);
-            }
-            (Some(loan), true, None) => loans.changed_by_key.push(loan),
-            (Some(loan), false, _) => loans.added.push(loan),
-        }
-    }
-    let (mut items, mut items_at, mut items_by_key) = (Vec::new(), Vec::new(), Vec::new());
-    for (barcode, item) in &effects.items {
-        match places.items.get(barcode) {
-            Some(place) => {
-                items.push(item);
-                items_at.push(*place);
-            }
-            None => items_by_key.push(item),
-        }
-    }
+    let split = Split::of(effects, places, had_loan);
     // Only a new loan can fail the statement in a way the batch recovers
     // from.
-    let recoverable = !loans.added.is_empty();
+    let recoverable = !split.loans.added.is_empty();
     let take = recoverable && savepoint == Savepoint::Take;
     if take {
         sqlx::query(SAVEPOINT)
@@ -237,18 +210,7 @@ pub(super) async fn write_batch(
             .await
             .doing("writing the batch")?;
     }
-    match one_statement(
-        conn,
-        effects,
-        &loans,
-        (&items, &items_at, &items_by_key),
-        results,
-        queue_places,
-        by,
-        count,
-    )
-    .await
-    {
+    match one_statement(conn, effects, &split, results, queue_places, by, count).await {
         Ok(counts) => {
             if take {
                 sqlx::query("RELEASE SAVEPOINT koc_batch")
@@ -292,61 +254,157 @@ struct LoanWrites<'a> {
     added: Vec<&'a Loan>,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A batch's changed loans and items, split by how they are written: by
+/// place where it is known, else by key.
+pub(super) struct Split<'a> {
+    loans: LoanWrites<'a>,
+    items: Vec<&'a Item>,
+    items_at: Vec<Place>,
+    items_by_key: Vec<&'a Item>,
+}
+
+impl<'a> Split<'a> {
+    /// `effects`' loans and items, with the places the batch loaded
+    /// (`had_loan`: the barcodes whose item had an open loan then).
+    pub(super) fn of(
+        effects: &'a Effects,
+        places: &Places,
+        had_loan: &HashSet<String>,
+    ) -> Split<'a> {
+        let mut loans = LoanWrites::default();
+        for (barcode, loan) in &effects.loans {
+            let place = places.loans.get(barcode).copied();
+            match (loan, had_loan.contains(barcode), place) {
+                (None, true, Some(place)) => {
+                    loans.ended.push(barcode.as_str());
+                    loans.ended_at.push(place);
+                }
+                (None, true, None) => loans.ended_by_key.push(barcode.as_str()),
+                (None, false, _) => {}
+                (Some(loan), true, Some(place)) => {
+                    loans.changed.push(loan);
+                    loans.changed_at.push(place);
+                }
+                (Some(loan), true, None) => loans.changed_by_key.push(loan),
+                (Some(loan), false, _) => loans.added.push(loan),
+            }
+        }
+        let (mut items, mut items_at, mut items_by_key) = (Vec::new(), Vec::new(), Vec::new());
+        for (barcode, item) in &effects.items {
+            match places.items.get(barcode) {
+                Some(place) => {
+                    items.push(item);
+                    items_at.push(*place);
+                }
+                None => items_by_key.push(item),
+            }
+        }
+        Split {
+            loans,
+            items,
+            items_at,
+            items_by_key,
+        }
+    }
+}
+
+/// The parameters of [`WRITE_BATCH`] but the last four (the batch's
+/// places in the queue, who, when, whether to count), as column arrays.
+pub(super) struct Columns<'a> {
+    split: &'a Split<'a>,
+    changed: LoanColumns<'a>,
+    changed_by_key: LoanColumns<'a>,
+    added: LoanColumns<'a>,
+    closed: LoanColumns<'a>,
+    returned: Vec<NaiveDateTime>,
+    placed: write::ItemColumns<'a>,
+    by_key: write::ItemColumns<'a>,
+    debts: Vec<i64>,
+    outstanding: Vec<i64>,
+    paid: write::PaymentColumns<'a>,
+    holds: Vec<i64>,
+    filled_at: Vec<NaiveDateTime>,
+    outcomes: write::OutcomeColumns<'a>,
+}
+
+impl<'a> Columns<'a> {
+    pub(super) fn of(
+        effects: &'a Effects,
+        split: &'a Split<'a>,
+        results: &'a [ProcessedOperation],
+    ) -> Result<Columns<'a>> {
+        Ok(Columns {
+            split,
+            changed: LoanColumns::of(split.loans.changed.iter().copied()),
+            changed_by_key: LoanColumns::of(split.loans.changed_by_key.iter().copied()),
+            added: LoanColumns::of(split.loans.added.iter().copied()),
+            closed: LoanColumns::of(effects.closed_loans.iter().map(|c| &c.loan)),
+            returned: effects.closed_loans.iter().map(|c| c.returned_at).collect(),
+            placed: write::item_columns(&split.items),
+            by_key: write::item_columns(&split.items_by_key),
+            debts: effects.debts.keys().map(|id| id.0).collect(),
+            outstanding: effects.debts.values().map(|m| m.micros()).collect(),
+            paid: write::PaymentColumns::of(&effects.payments),
+            holds: effects.filled_holds.keys().map(|id| id.0).collect(),
+            filled_at: effects.filled_holds.values().copied().collect(),
+            outcomes: write::OutcomeColumns::of(results)?,
+        })
+    }
+
+    /// `query` (`WRITE_BATCH`, or a statement with its parameters) with
+    /// its parameters bound.
+    pub(super) fn bound<'q>(
+        &'q self,
+        query: PgQuery<'q>,
+        queue_places: &'q [Place],
+        by: &'q str,
+        count: bool,
+    ) -> PgQuery<'q> {
+        let loans = &self.split.loans;
+        let query = query
+            .bind(&loans.ended_at)
+            .bind(&loans.ended)
+            .bind(&loans.ended_by_key);
+        let query = self.changed.bound(query).bind(&loans.changed_at);
+        let query = self.changed_by_key.bound(query);
+        let query = self.added.bound(query);
+        let query = self
+            .closed
+            .bound(query)
+            .bind(&self.returned)
+            .bind(&self.placed.0)
+            .bind(&self.placed.1)
+            .bind(&self.placed.2)
+            .bind(&self.placed.3)
+            .bind(&self.split.items_at)
+            .bind(&self.by_key.0)
+            .bind(&self.by_key.1)
+            .bind(&self.by_key.2)
+            .bind(&self.by_key.3)
+            .bind(&self.debts)
+            .bind(&self.outstanding);
+        let query = self
+            .paid
+            .bound(query)
+            .bind(&self.holds)
+            .bind(&self.filled_at)
+            .bind(queue_places);
+        self.outcomes.bound(query).bind(by).bind(now()).bind(count)
+    }
+}
+
 async fn one_statement(
     conn: &mut PgConnection,
     effects: &Effects,
-    loans: &LoanWrites<'_>,
-    (items, items_at, items_by_key): (&[&Item], &[Place], &[&Item]),
+    split: &Split<'_>,
     results: &[ProcessedOperation],
     queue_places: &[Place],
     by: &str,
     count: bool,
 ) -> Result<Option<Changes>> {
-    let changed = LoanColumns::of(loans.changed.iter().copied());
-    let changed_by_key = LoanColumns::of(loans.changed_by_key.iter().copied());
-    let added = LoanColumns::of(loans.added.iter().copied());
-    let closed = LoanColumns::of(effects.closed_loans.iter().map(|c| &c.loan));
-    let returned: Vec<NaiveDateTime> = effects.closed_loans.iter().map(|c| c.returned_at).collect();
-    let placed = write::item_columns(items);
-    let by_key = write::item_columns(items_by_key);
-    let debts: Vec<i64> = effects.debts.keys().map(|id| id.0).collect();
-    let outstanding: Vec<i64> = effects.debts.values().map(|m| m.micros()).collect();
-    let paid = write::PaymentColumns::of(&effects.payments);
-    let holds: Vec<i64> = effects.filled_holds.keys().map(|id| id.0).collect();
-    let filled_at: Vec<NaiveDateTime> = effects.filled_holds.values().copied().collect();
-    let outcomes = write::OutcomeColumns::of(results)?;
-    let query = sqlx::query(WRITE_BATCH)
-        .bind(&loans.ended_at)
-        .bind(&loans.ended)
-        .bind(&loans.ended_by_key);
-    let query = changed.bound(query).bind(&loans.changed_at);
-    let query = changed_by_key.bound(query);
-    let query = added.bound(query);
-    let query = closed
-        .bound(query)
-        .bind(&returned)
-        .bind(&placed.0)
-        .bind(&placed.1)
-        .bind(&placed.2)
-        .bind(&placed.3)
-        .bind(items_at)
-        .bind(&by_key.0)
-        .bind(&by_key.1)
-        .bind(&by_key.2)
-        .bind(&by_key.3)
-        .bind(&debts)
-        .bind(&outstanding);
-    let query = paid
-        .bound(query)
-        .bind(&holds)
-        .bind(&filled_at)
-        .bind(queue_places);
-    let row = outcomes
-        .bound(query)
-        .bind(by)
-        .bind(now())
-        .bind(count)
+    let columns = Columns::of(effects, split, results)?;
+    let row = columns
+        .bound(sqlx::query(WRITE_BATCH), queue_places, by, count)
         .fetch_one(&mut *conn)
         .await
         .doing("writing the batch")?;
@@ -356,6 +414,7 @@ async fn one_statement(
     let gone: Option<Vec<i64>> = row.try_get(3).doing("writing the batch")?;
     let changes: Option<i64> = row.try_get(4).doing("writing the batch")?;
     let batches: Option<i64> = row.try_get(5).doing("writing the batch")?;
+    let loans = &split.loans;
     // What the places missed, by key (the same values: harmless for the
     // rows the places found).
     if ended != loans.ended.len() as i64 {
@@ -368,10 +427,10 @@ async fn one_statement(
     if changed_rows != loans.changed.len() as i64 {
         write::change_loans(conn, loans.changed.iter().map(|l| (*l, None)).collect()).await?;
     }
-    if items_written != items.len() as i64 {
-        write::update_items(conn, items.iter().map(|i| (*i, None)).collect()).await?;
+    if items_written != split.items.len() as i64 {
+        write::update_items(conn, split.items.iter().map(|i| (*i, None)).collect()).await?;
     }
-    write::all_left_the_queue(gone.unwrap_or_default(), outcomes.operation)?;
+    write::all_left_the_queue(gone.unwrap_or_default(), columns.outcomes.operation)?;
     match (count, changes, batches) {
         (false, _, _) => Ok(None),
         (true, Some(changes), Some(batches)) => Ok(Some(Changes { changes, batches })),

@@ -11,11 +11,13 @@
 use std::collections::HashSet;
 
 use koc_core::conformance::fixtures::{STAFF, checkin, enqueue, issue, payment, rules};
-use koc_core::{ConflictRule, Engine, Operation, RuleTable};
+use koc_core::{ConflictRule, Effects, Engine, Operation, ProcessedOperation, RuleTable};
 use sqlx::{Connection, PgConnection};
 
 use super::batch::{self, Cursor};
+use super::one_statement::{self, Columns, Split};
 use super::{load, write};
+use crate::place::Place;
 use crate::testing::store;
 
 /// Rows of each table, far more than the batch touches.
@@ -79,6 +81,41 @@ pub(super) fn operations() -> Vec<Operation> {
     operations
 }
 
+/// A batch read, loaded and decided: what its writes take.
+struct Decided {
+    effects: Effects,
+    places: load::Places,
+    had_loan: HashSet<String>,
+    results: Vec<ProcessedOperation>,
+    queue_places: Vec<Place>,
+}
+
+/// Half of [`operations`] (200 of each kind) read as one batch.
+async fn half(tx: &mut PgConnection) -> batch::Batch {
+    let batch = batch::next_batch(tx, &mut Cursor::All(None), None, 600)
+        .await
+        .unwrap();
+    assert_eq!(batch.operations.len(), 600);
+    batch
+}
+
+/// `batch` loaded and decided.
+async fn decide(tx: &mut PgConnection, batch: batch::Batch) -> Decided {
+    let (mut state, places) = load::load_state(tx, &batch.operations).await.unwrap();
+    let had_loan: HashSet<String> = state.loans.keys().cloned().collect();
+    let rules = RuleTable::new(rules());
+    let decisions = Engine::new(ConflictRule::default(), &rules)
+        .decide(&batch.operations, &mut state)
+        .unwrap();
+    Decided {
+        effects: decisions.effects,
+        places,
+        had_loan,
+        results: super::processed(batch.operations, decisions.outcomes),
+        queue_places: batch.places,
+    }
+}
+
 #[tokio::test]
 async fn a_batch_reads_and_writes_its_rows_by_key_never_whole_tables() {
     let Some(store) = store("plans").await else {
@@ -93,23 +130,18 @@ async fn a_batch_reads_and_writes_its_rows_by_key_never_whole_tables() {
         .await
         .unwrap();
     let mut tx = conn.begin().await.unwrap();
-    // Half the queue: 200 of each.
-    let batch = batch::next_batch(&mut tx, &mut Cursor::All(None), None, 600)
-        .await
-        .unwrap();
-    assert_eq!(batch.operations.len(), 600);
+    let batch = half(&mut tx).await;
     let before = whole_reads(&mut tx).await;
-    let (mut state, places) = load::load_state(&mut tx, &batch.operations).await.unwrap();
-    let had_loan: HashSet<String> = state.loans.keys().cloned().collect();
-    let rules = RuleTable::new(rules());
-    let decisions = Engine::new(ConflictRule::default(), &rules)
-        .decide(&batch.operations, &mut state)
-        .unwrap();
-    write::apply(&mut tx, &decisions.effects, &places, &had_loan)
-        .await
-        .unwrap();
-    let results = super::processed(batch.operations, decisions.outcomes);
-    write::settle(&mut tx, &results, &batch.places, STAFF)
+    let decided = decide(&mut tx, batch).await;
+    write::apply(
+        &mut tx,
+        &decided.effects,
+        &decided.places,
+        &decided.had_loan,
+    )
+    .await
+    .unwrap();
+    write::settle(&mut tx, &decided.results, &decided.queue_places, STAFF)
         .await
         .unwrap();
 
@@ -202,6 +234,86 @@ async fn a_batchs_payment_parts_find_their_credits_by_sorting_not_pair_by_pair()
     .await
     .unwrap();
     assert_eq!(recorded, [(600, 600)]);
+    drop(tx);
+    drop(conn);
+    store.drop_schema().await.unwrap();
+}
+
+/// The node types a nested loop may repeat for each row of its outer
+/// side: a lookup of a table's row by key or by place.
+const LOOKUPS: [&str; 4] = [
+    "Index Scan",
+    "Index Only Scan",
+    "Tid Scan",
+    "Bitmap Heap Scan",
+];
+
+/// Each nested loop in `plan` (`EXPLAIN (FORMAT JSON)`) whose inner side is
+/// not a lookup, as "outer × inner" node types.
+fn loops_not_by_lookup(plan: &serde_json::Value, found: &mut Vec<String>) {
+    let children = plan["Plans"].as_array().cloned().unwrap_or_default();
+    if plan["Node Type"] == "Nested Loop" {
+        let side = |relationship: &str| {
+            children
+                .iter()
+                .find(|c| c["Parent Relationship"] == relationship)
+                .map(|c| c["Node Type"].as_str().unwrap_or("?").to_owned())
+                .unwrap_or_default()
+        };
+        let inner = side("Inner");
+        if !LOOKUPS.contains(&inner.as_str()) {
+            found.push(format!("{} × {inner}", side("Outer")));
+        }
+    }
+    for child in &children {
+        loops_not_by_lookup(child, found);
+    }
+}
+
+/// The whole writing statement of a batch of returns, payments and issues
+/// (one_statement's `WRITE_BATCH`, with the batch's own parameters): every
+/// join in it repeats a lookup of a table's row, by key or by place, for
+/// each row the batch writes; none compares two sets the statement
+/// computes row by row, work that grows with the square of the batch (as
+/// recording payments did, 3 s for a batch of 5 000 payments).
+#[tokio::test]
+async fn a_batchs_writing_statement_joins_only_by_looking_rows_up() {
+    use sqlx::Row;
+
+    let Some(store) = store("plans_write").await else {
+        return;
+    };
+    library(&mut store.pool().acquire().await.unwrap()).await;
+    enqueue(&store, &operations()).await.unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
+    let mut tx = conn.begin().await.unwrap();
+    write::plan_as_lookups(&mut tx).await.unwrap();
+    let batch = half(&mut tx).await;
+    let decided = decide(&mut tx, batch).await;
+    assert_eq!(decided.effects.payments.len(), 200);
+    let split = Split::of(&decided.effects, &decided.places, &decided.had_loan);
+    let columns = Columns::of(&decided.effects, &split, &decided.results).unwrap();
+    let explained = format!("EXPLAIN (FORMAT JSON) {}", one_statement::WRITE_BATCH);
+    let plan: serde_json::Value = columns
+        .bound(
+            sqlx::query(sqlx::AssertSqlSafe(explained)),
+            &decided.queue_places,
+            STAFF,
+            true,
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap()
+        .get(0);
+    let mut found = Vec::new();
+    loops_not_by_lookup(&plan[0]["Plan"], &mut found);
+    assert_eq!(found, Vec::<String>::new(), "{plan:#}");
+    // The plan has the lookups the batch's writes make.
+    let text = plan.to_string();
+    assert!(
+        text.contains("Tid Scan") && text.contains("Index Scan"),
+        "{plan:#}"
+    );
     drop(tx);
     drop(conn);
     store.drop_schema().await.unwrap();

@@ -486,16 +486,16 @@ pub(super) async fn update_items(
     Ok(())
 }
 
-/// What [`update_items`] writes, as column arrays.
-#[allow(clippy::type_complexity)]
-pub(super) fn item_columns<'a>(
-    items: &[&'a Item],
-) -> (
+/// Items as column arrays: barcode, status, last seen, holding library.
+pub(super) type ItemColumns<'a> = (
     Vec<&'a str>,
     Vec<&'static str>,
     Vec<Option<NaiveDateTime>>,
     Vec<Option<&'a str>>,
-) {
+);
+
+/// What [`update_items`] writes, as column arrays.
+pub(super) fn item_columns<'a>(items: &[&'a Item]) -> ItemColumns<'a> {
     (
         items.iter().map(|i| i.barcode.as_str()).collect(),
         items.iter().map(|i| i.status.as_str()).collect(),
