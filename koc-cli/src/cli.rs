@@ -172,9 +172,41 @@ pub struct PendingArgs {
     /// Only operations uploaded for this library.
     #[arg(long, value_name = "B")]
     pub branch: Option<String>,
+    /// Only operations of this action.
+    #[arg(long, value_enum, value_name = "ACTION")]
+    pub action: Option<ActionArg>,
+    /// Only operations of this upload (one file, or one request), by the
+    /// number `koc enqueue` gave it.
+    #[arg(long, value_name = "N")]
+    pub upload: Option<i64>,
+    /// At most this many, the first in processing order (the count says
+    /// how many there are in all).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub output: OutputArgs,
+}
+
+/// `--action`: a circulation action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ActionArg {
+    /// Check-outs.
+    Issue,
+    /// Check-ins.
+    Return,
+    /// Fine payments.
+    Payment,
+}
+
+impl From<ActionArg> for koc_core::Action {
+    fn from(action: ActionArg) -> koc_core::Action {
+        match action {
+            ActionArg::Issue => koc_core::Action::Issue,
+            ActionArg::Return => koc_core::Action::Return,
+            ActionArg::Payment => koc_core::Action::Payment,
+        }
+    }
 }
 
 /// `--conflicts`: what to do when an operation meets a newer loan.

@@ -149,4 +149,87 @@ on_both_stores! {
         assert!(table.contains("31000000123456 The Left Hand of Darkness"), "{table}");
         assert!(table.contains("desktop-crlf.koc:2"), "{table}");
     };
+
+    pending_narrows_by_action_upload_and_limit => |koc: Koc| {
+        koc.load_sample();
+        let desk = koc.json(0, &[
+            "enqueue",
+            &text(&testdata("desktop-crlf.koc")),
+            "--branch",
+            "CPL",
+            "--user",
+            "admin",
+            "--json",
+        ]);
+        let ffl = koc.file(
+            "ffl.koc",
+            b"Version=1.0\tGenerator=test\tGeneratorVersion=1\n\
+              2026-07-22 09-00-00 000\treturn\t31000000888888\n\
+              2026-07-22 09-05-00 000\tissue\t23529001000487\t31000000123458\n\
+              2026-07-22 09-10-00 000\tpayment\t23529001000494\t10.00\n",
+        );
+        let ffl = koc.json(0, &["enqueue", &text(&ffl), "--branch", "FFL", "--user", "clerk", "--json"]);
+        let ffl_upload = ffl["upload"].as_i64().unwrap();
+        assert_ne!(ffl_upload, desk["upload"].as_i64().unwrap());
+        let all = koc.json(0, &["pending", "--json"]);
+        let all = all.as_array().unwrap();
+        let ids = |list: &serde_json::Value| -> Vec<i64> {
+            list.as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect()
+        };
+
+        let payments = koc.json(0, &["pending", "--action", "payment", "--json"]);
+        let amounts: Vec<&str> = payments
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["amount"].as_str().unwrap())
+            .collect();
+        assert_eq!(amounts, ["10.00", "5.00"]);
+        let from_ffl = koc.json(0, &["pending", "--upload", &ffl_upload.to_string(), "--json"]);
+        assert_eq!(from_ffl.as_array().unwrap().len(), 3);
+        assert!(from_ffl.as_array().unwrap().iter().all(|p| p["upload"] == ffl_upload));
+        // The first four in processing order, as the whole list has them.
+        let first = koc.json(0, &["pending", "--limit", "4", "--json"]);
+        let expected: Vec<i64> = all[..4].iter().map(|p| p["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids(&first), expected);
+        assert_eq!(koc.json(0, &["pending", "--limit", "0", "--json"]), json!([]));
+
+        let table = koc.run(&["pending", "--limit", "2"]).code(0).stdout;
+        assert!(table.starts_with("9 operations pending (the first 2 shown).\n"), "{table}");
+        assert_eq!(table.lines().count(), 1 + 1 + 2, "count, header, two rows: {table}");
+        let table = koc
+            .run(&["pending", "--action", "return", "--upload", &ffl_upload.to_string()])
+            .code(0)
+            .stdout;
+        assert!(
+            table.starts_with(&format!("1 return operation pending from upload {ffl_upload}.\n")),
+            "{table}"
+        );
+        // An action koc does not know is refused by name.
+        let refused = koc.run(&["pending", "--action", "renew"]).code(2).stderr;
+        assert!(refused.contains("renew"), "{refused}");
+    };
+
+    pending_limit_reads_past_a_page => |koc: Koc| {
+        koc.load_sample();
+        // 2 500 returns: more than a page (2 000) of the listing.
+        let mut file = b"Version=1.0\tGenerator=test\tGeneratorVersion=1\n".to_vec();
+        for n in 0..2_500 {
+            file.extend_from_slice(
+                format!("2026-07-22 {:02}-{:02}-{:02} 000\treturn\t3100000{n:07}\n", 9 + n / 3600, n / 60 % 60, n % 60)
+                    .as_bytes(),
+            );
+        }
+        let file = koc.file("many.koc", &file);
+        koc.run(&["enqueue", &text(&file), "--branch", "CPL", "--user", "admin"]).code(0);
+        let listed = koc.json(0, &["pending", "--limit", "2100", "--json"]);
+        let listed = listed.as_array().unwrap();
+        assert_eq!(listed.len(), 2_100);
+        let ids: Vec<i64> = listed.iter().map(|p| p["id"].as_i64().unwrap()).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 2_100, "no operation twice");
+        assert_eq!(koc.json(0, &["pending", "--json"]).as_array().unwrap().len(), 2_500);
+    };
 }

@@ -149,6 +149,9 @@ pub async fn run(args: &DemoArgs, out: &mut (dyn Write + Send)) -> CliResult {
     pending::run(
         &PendingArgs {
             branch: None,
+            action: None,
+            upload: None,
+            limit: None,
             output: OutputArgs::default(),
         },
         store,

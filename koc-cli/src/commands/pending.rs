@@ -1,8 +1,9 @@
-//! `koc pending [--branch B]`: the review table.
+//! `koc pending [--branch B] [--action A] [--upload N] [--limit N]`: the
+//! review table.
 
 use std::io::Write;
 
-use koc_core::{PendingFilter, PendingOperation, Store};
+use koc_core::{PendingFilter, PendingOperation, Store, UploadId};
 
 use crate::cli::PendingArgs;
 use crate::commands::lookup::Names;
@@ -25,7 +26,9 @@ pub async fn for_each_page(
     filter: PendingFilter,
     mut page: impl FnMut(&[PendingOperation], &Names) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
-    let mut filter = filter.limit(PAGE);
+    // What the caller's limit leaves to read, pages aside.
+    let mut left = filter.limit.unwrap_or(usize::MAX);
+    let mut filter = filter.limit(PAGE.min(left));
     loop {
         let operations = store
             .pending(&filter)
@@ -46,10 +49,11 @@ pub async fn for_each_page(
         )
         .await?;
         page(&operations, &names)?;
-        if operations.len() < PAGE {
+        left = left.saturating_sub(operations.len());
+        if operations.len() < PAGE || left == 0 {
             return Ok(());
         }
-        filter = filter.after(time, id);
+        filter = filter.after(time, id).limit(PAGE.min(left));
     }
 }
 
@@ -86,6 +90,17 @@ pub async fn run(args: &PendingArgs, store: &dyn Store, out: &mut dyn Write) -> 
     if let Some(branch) = &args.branch {
         filter = filter.branch(branch.clone());
     }
+    if let Some(action) = args.action {
+        filter = filter.action(action.into());
+    }
+    if let Some(upload) = args.upload {
+        filter = filter.upload(UploadId(upload));
+    }
+    // Counted without the limit: the count says how many there are.
+    let counted = filter.clone();
+    if let Some(limit) = args.limit {
+        filter = filter.limit(limit);
+    }
     if args.output.json {
         let mut first = true;
         write!(out, "[")?;
@@ -119,20 +134,35 @@ pub async fn run(args: &PendingArgs, store: &dyn Store, out: &mut dyn Write) -> 
     }
 
     let total = store
-        .count_pending(&filter)
+        .count_pending(&counted)
         .await
         .map_err(CliError::store("counting pending operations"))?;
-    let scope = args
+    let mut scope = args
         .branch
         .as_ref()
         .map(|b| format!(" for library {b}"))
         .unwrap_or_default();
+    if let Some(upload) = args.upload {
+        scope.push_str(&format!(" from upload {upload}"));
+    }
+    let kind = args
+        .action
+        .map(|a| format!("{} ", koc_core::Action::from(a).as_str()))
+        .unwrap_or_default();
+    let shown = match args.limit {
+        Some(limit) if (limit as u64) < total => format!(" (the first {limit} shown)"),
+        _ => String::new(),
+    };
     writeln!(
         out,
-        "{} pending{scope}.",
-        count(total, "operation", "operations")
+        "{} pending{scope}{shown}.",
+        count(
+            total,
+            &format!("{kind}operation"),
+            &format!("{kind}operations")
+        )
     )?;
-    if total == 0 {
+    if total == 0 || args.limit == Some(0) {
         return Ok(Status::Success);
     }
     // A table per page keeps memory bounded; the header is printed once.
