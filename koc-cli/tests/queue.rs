@@ -8,6 +8,49 @@ mod common;
 use common::{Koc, testdata, text};
 use serde_json::json;
 
+/// Enqueues the sample desk's file for CPL (by admin at desk1) and three
+/// operations for FFL (by clerk), the FFL ones earlier in the day: nine
+/// pending. Returns the two uploads' numbers.
+fn two_libraries(koc: &Koc) -> (i64, i64) {
+    let desk = koc.json(
+        0,
+        &[
+            "enqueue",
+            &text(&testdata("desktop-crlf.koc")),
+            "--branch",
+            "CPL",
+            "--user",
+            "admin",
+            "--workstation",
+            "desk1",
+            "--json",
+        ],
+    );
+    let ffl = koc.file(
+        "ffl.koc",
+        b"Version=1.0\tGenerator=test\tGeneratorVersion=1\n\
+          2026-07-22 09-00-00 000\treturn\t31000000888888\n\
+          2026-07-22 09-05-00 000\tissue\t23529001000487\t31000000123458\n\
+          2026-07-22 09-10-00 000\tpayment\t23529001000494\t10.00\n",
+    );
+    let ffl = koc.json(
+        0,
+        &[
+            "enqueue",
+            &text(&ffl),
+            "--branch",
+            "FFL",
+            "--user",
+            "clerk",
+            "--json",
+        ],
+    );
+    (
+        desk["upload"].as_i64().unwrap(),
+        ffl["upload"].as_i64().unwrap(),
+    )
+}
+
 on_both_stores! {
     enqueue_adds_then_recognises_duplicates => |koc: Koc| {
         let first = koc.enqueue("desktop-crlf.koc");
@@ -77,33 +120,7 @@ on_both_stores! {
 
     pending_lists_the_review_columns => |koc: Koc| {
         koc.load_sample();
-        koc.run(&[
-            "enqueue",
-            &text(&testdata("desktop-crlf.koc")),
-            "--branch",
-            "CPL",
-            "--user",
-            "admin",
-            "--workstation",
-            "desk1",
-        ])
-        .code(0);
-        let ffl = koc.file(
-            "ffl.koc",
-            b"Version=1.0\tGenerator=test\tGeneratorVersion=1\n\
-              2026-07-22 09-00-00 000\treturn\t31000000888888\n\
-              2026-07-22 09-05-00 000\tissue\t23529001000487\t31000000123458\n\
-              2026-07-22 09-10-00 000\tpayment\t23529001000494\t10.00\n",
-        );
-        koc.run(&[
-            "enqueue",
-            &text(&ffl),
-            "--branch",
-            "FFL",
-            "--user",
-            "clerk",
-        ])
-        .code(0);
+        two_libraries(&koc);
         let pending = koc.json(0, &["pending", "--json"]);
         let pending = pending.as_array().unwrap();
         assert_eq!(pending.len(), 9);
@@ -152,25 +169,8 @@ on_both_stores! {
 
     pending_narrows_by_action_upload_and_limit => |koc: Koc| {
         koc.load_sample();
-        let desk = koc.json(0, &[
-            "enqueue",
-            &text(&testdata("desktop-crlf.koc")),
-            "--branch",
-            "CPL",
-            "--user",
-            "admin",
-            "--json",
-        ]);
-        let ffl = koc.file(
-            "ffl.koc",
-            b"Version=1.0\tGenerator=test\tGeneratorVersion=1\n\
-              2026-07-22 09-00-00 000\treturn\t31000000888888\n\
-              2026-07-22 09-05-00 000\tissue\t23529001000487\t31000000123458\n\
-              2026-07-22 09-10-00 000\tpayment\t23529001000494\t10.00\n",
-        );
-        let ffl = koc.json(0, &["enqueue", &text(&ffl), "--branch", "FFL", "--user", "clerk", "--json"]);
-        let ffl_upload = ffl["upload"].as_i64().unwrap();
-        assert_ne!(ffl_upload, desk["upload"].as_i64().unwrap());
+        let (desk_upload, ffl_upload) = two_libraries(&koc);
+        assert_ne!(ffl_upload, desk_upload);
         let all = koc.json(0, &["pending", "--json"]);
         let all = all.as_array().unwrap();
         let ids = |list: &serde_json::Value| -> Vec<i64> {
