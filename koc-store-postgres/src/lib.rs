@@ -99,7 +99,21 @@
 //! While a batch is written, the next one is taken and loaded on a second
 //! connection of the pool, when one is free, and used only if it is still
 //! the next one under the lock (brought up to date with what the batches
-//! committed since wrote); a run uses two connections at a time.
+//! committed since wrote); a run uses two connections at a time, and a
+//! third now and then (below).
+//!
+//! # Vacuuming during long runs
+//!
+//! Returns delete open loans faster than autovacuum comes by: without a
+//! vacuum, PostgreSQL reuses none of the space they leave, so a run of a
+//! million operations grew `loans` five times over, and its searches by
+//! barcode slowed as it went. A run therefore vacuums `loans` itself on a
+//! spare connection of the pool (`VACUUM (SKIP_LOCKED, TRUNCATE false)`),
+//! beside its batches and never holding them up, each time it has ended as
+//! many open loans as half the table holds (and at least 10 000). A role
+//! that does not own the table cannot vacuum it, and the run goes on
+//! without; [`PostgresOptions::vacuum_loans_after`] changes the floor, or
+//! turns it off for a host whose own maintenance sees to it.
 //!
 //! A **dry run** is the whole run in one transaction rolled back at the end:
 //! its outcomes are exactly those a real run would give, nothing is written,

@@ -7,6 +7,7 @@ use koc_core::{Error, Result};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::PostgresStore;
+use crate::process::VacuumOptions;
 
 /// The schema a store uses unless told otherwise.
 pub const DEFAULT_SCHEMA: &str = "koc";
@@ -34,6 +35,7 @@ pub struct PostgresOptions {
     schema: String,
     max_connections: u32,
     acquire_timeout: Duration,
+    vacuum: VacuumOptions,
 }
 
 impl PostgresOptions {
@@ -46,6 +48,7 @@ impl PostgresOptions {
             schema: DEFAULT_SCHEMA.to_owned(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             acquire_timeout: Duration::from_secs(30),
+            vacuum: VacuumOptions::default(),
         }
     }
 
@@ -59,7 +62,9 @@ impl PostgresOptions {
 
     /// Open at most `max` connections (at least 1). Each enqueue or lookup
     /// in progress holds one; a processing run holds one and borrows a
-    /// second, when one is free, to read its next batch ahead.
+    /// second, when one is free, to read its next batch ahead, and a third
+    /// now and then to vacuum the open loans
+    /// ([`PostgresOptions::vacuum_loans_after`]).
     pub fn max_connections(mut self, max: u32) -> PostgresOptions {
         self.max_connections = max.max(1);
         self
@@ -68,6 +73,24 @@ impl PostgresOptions {
     /// Wait at most this long for a connection from the pool.
     pub fn acquire_timeout(mut self, timeout: Duration) -> PostgresOptions {
         self.acquire_timeout = timeout;
+        self
+    }
+
+    /// Whether a processing run vacuums the open loans (`loans`) as it ends
+    /// them, on a spare connection, once it has ended or changed half as
+    /// many as the table holds, and at least `after`, since its last vacuum
+    /// (default: on, after 10 000); `None`: never, for a host whose own
+    /// maintenance vacuums the table. See [the crate's documentation](crate#vacuuming-during-long-runs).
+    ///
+    /// ```
+    /// use koc_store_postgres::PostgresOptions;
+    ///
+    /// let never = PostgresOptions::new("postgres://koc@db.example/koc").vacuum_loans_after(None);
+    /// let often = PostgresOptions::new("postgres://koc@db.example/koc").vacuum_loans_after(Some(1_000));
+    /// # let _ = (never, often);
+    /// ```
+    pub fn vacuum_loans_after(mut self, after: Option<u64>) -> PostgresOptions {
+        self.vacuum = VacuumOptions { floor: after };
         self
     }
 
@@ -103,7 +126,7 @@ impl PostgresOptions {
             .connect_with(connect)
             .await
             .map_err(|e| Error::database("connecting to PostgreSQL", e))?;
-        PostgresStore::open(pool, self.schema).await
+        PostgresStore::open(pool, self.schema, self.vacuum).await
     }
 }
 

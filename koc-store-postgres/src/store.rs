@@ -21,6 +21,8 @@ pub struct PostgresStore {
     /// The schema's object id as a lock key: locks of different schemas
     /// never meet.
     pub(crate) schema_key: i32,
+    /// When processing vacuums the open loans.
+    pub(crate) vacuum: crate::process::VacuumOptions,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -52,7 +54,11 @@ impl PostgresStore {
         options.connect().await
     }
 
-    pub(crate) async fn open(pool: PgPool, schema: String) -> Result<PostgresStore> {
+    pub(crate) async fn open(
+        pool: PgPool,
+        schema: String,
+        vacuum: crate::process::VacuumOptions,
+    ) -> Result<PostgresStore> {
         migrate::migrate(&pool, &schema).await?;
         let oid: i64 =
             sqlx::query_scalar("SELECT oid::bigint FROM pg_namespace WHERE nspname = $1")
@@ -64,6 +70,7 @@ impl PostgresStore {
             pool,
             schema,
             schema_key: locks::oid_key(oid),
+            vacuum,
         })
     }
 

@@ -32,7 +32,9 @@
 //!
 //! Steps 2 and 3 of the next batch are done meanwhile, on another
 //! connection, while steps 4 and 5 run, and used only if still right under
-//! the lock ([`ahead`]).
+//! the lock ([`ahead`]). And as returns end open loans, a vacuum of
+//! `loans` runs now and then beside the batches, on a third connection
+//! ([`vacuum`]).
 //!
 //! An error anywhere (the database, a loan policy) rolls the batch back:
 //! nothing of it is applied and its operations stay pending.
@@ -63,6 +65,7 @@ mod ahead;
 mod batch;
 mod load;
 mod one_statement;
+mod vacuum;
 mod write;
 
 #[cfg(test)]
@@ -74,6 +77,8 @@ use ahead::{Committed, Reader};
 use batch::{Batch, Cursor};
 use load::Places;
 use one_statement::Savepoint;
+use vacuum::LoansVacuum;
+pub(crate) use vacuum::VacuumOptions;
 
 /// A batch taken from the queue, with everything it touches.
 struct Loaded {
@@ -99,6 +104,9 @@ struct Written {
     counts: Option<Changes>,
     /// The patrons whose debts `state` has, by card number.
     debts_of: HashSet<String>,
+    /// How many open loans the batch ended or changed: rows of `loans` it
+    /// left dead.
+    loans_changed: usize,
 }
 
 impl PostgresStore {
@@ -144,6 +152,12 @@ impl PostgresStore {
         }
         let had_loan: HashSet<String> = state.loans.keys().cloned().collect();
         let decisions = engine.decide(&batch.operations, &mut state)?;
+        let loans_changed = decisions
+            .effects
+            .loans
+            .keys()
+            .filter(|barcode| had_loan.contains(barcode.as_str()))
+            .count();
         let results = processed(batch.operations, decisions.outcomes);
         // A dry run counts no change: nothing others could see.
         let counts = one_statement::write_batch(
@@ -166,6 +180,7 @@ impl PostgresStore {
             state,
             counts,
             debts_of: places.debts_of,
+            loans_changed,
         })
     }
 
@@ -299,6 +314,7 @@ impl Processor for PostgresStore {
         // be brought up to date with.
         let mut reader: Option<Reader> = None;
         let mut committed = Committed::default();
+        let mut vacuum = LoansVacuum::start(&self.pool, self.vacuum).await;
         loop {
             let read_ahead = match &mut reader {
                 Some(r) => r.next().await,
@@ -342,6 +358,9 @@ impl Processor for PostgresStore {
             match result {
                 Ok(Some(written)) => {
                     tx.commit().await.doing("committing a batch")?;
+                    if let Some(vacuum) = &mut vacuum {
+                        vacuum.committed(written.loans_changed);
+                    }
                     if let Some(counts) = written.counts {
                         committed.push(counts, written.state, written.debts_of);
                     }
@@ -350,6 +369,9 @@ impl Processor for PostgresStore {
                 }
                 Ok(None) => {
                     tx.rollback().await.doing("ending the run")?;
+                    if let Some(vacuum) = vacuum {
+                        vacuum.finish().await;
+                    }
                     return Ok(summary);
                 }
                 Err(error) => {
