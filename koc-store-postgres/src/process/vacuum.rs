@@ -26,6 +26,8 @@
 //! goes on. A vacuum that fails is not an error of the run: processing is
 //! right without it, only slower.
 
+use std::time::Duration;
+
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 
@@ -48,6 +50,9 @@ impl Default for VacuumOptions {
 /// The least number of loans ended between two vacuums of a run, unless
 /// told otherwise: below it, a vacuum costs more than it saves.
 pub(crate) const DEFAULT_FLOOR: u64 = 10_000;
+
+/// How long a vacuum waits for a connection of the pool.
+const CONNECTING: Duration = Duration::from_secs(1);
 
 /// A run's vacuums of `loans`.
 pub(super) struct LoansVacuum {
@@ -106,8 +111,16 @@ impl LoansVacuum {
         self.changed = 0;
         let pool = pool.clone();
         self.running = Some(tokio::spawn(async move {
-            // Best effort: see the module's documentation.
-            if let Ok(mut conn) = pool.acquire().await {
+            // Best effort: see the module's documentation. Not waiting
+            // long for a connection another user of the pool took first.
+            let conn = match pool.try_acquire() {
+                Some(conn) => Ok(conn),
+                None => match tokio::time::timeout(CONNECTING, pool.acquire()).await {
+                    Ok(conn) => conn,
+                    Err(_) => return,
+                },
+            };
+            if let Ok(mut conn) = conn {
                 let _ = sqlx::query("VACUUM (SKIP_LOCKED, TRUNCATE false) loans")
                     .execute(&mut *conn)
                     .await;
