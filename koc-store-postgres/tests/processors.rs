@@ -15,8 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::{Duration, NaiveDateTime};
-use koc_core::conformance::fixtures::{self, JANE, JOHN, KAI};
+use chrono::NaiveDateTime;
+use koc_core::conformance::fixtures::{self, JANE};
 use koc_core::{
     Circulation, History, HistoryFilter, Item, LoanFilter, LoanPolicy, OperationId, OutcomeCode,
     PendingFilter, PolicyError, ProcessRun, ProcessedOperation, Processor, Queue, RuleTable, Store,
@@ -26,53 +26,6 @@ use koc_store_postgres::{PostgresOptions, PostgresStore};
 
 const CHILD: &str = "KOC_PG_CHILD";
 const SCHEMA: &str = "KOC_PG_SCHEMA";
-
-fn start() -> NaiveDateTime {
-    fixtures::at("2026-07-22 08:00:00")
-}
-
-/// A library with `items` copies on the shelf, and a queue where each copy
-/// is lent and later returned, interleaved with payments: an operation
-/// applied twice or out of order would show (a renewal, a return of an item
-/// not on loan, a payment counted twice).
-async fn busy_queue(store: &PostgresStore, items: usize) -> usize {
-    fixtures::library(store).await.unwrap();
-    let shelf: Vec<Item> = (0..items)
-        .map(|i| Item::new(format!("3900000{i:07}"), format!("Copy {i}")))
-        .collect();
-    store.upsert_items(&shelf).await.unwrap();
-    let readers = [JANE, JOHN, KAI];
-    let mut operations = Vec::new();
-    for (i, item) in shelf.iter().enumerate() {
-        let lent = start() + Duration::seconds(i as i64);
-        let card = readers[i % readers.len()];
-        operations.push(fixtures::issue(
-            &lent.format("%Y-%m-%d %H:%M:%S").to_string(),
-            card,
-            &item.barcode,
-        ));
-        operations.push(fixtures::checkin(
-            &(lent + Duration::hours(2))
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string(),
-            &item.barcode,
-        ));
-        if i % 10 == 0 {
-            operations.push(fixtures::payment(
-                &(lent + Duration::milliseconds(500))
-                    .format("%Y-%m-%d %H:%M:%S%.3f")
-                    .to_string(),
-                JANE,
-                "0.01",
-            ));
-        }
-    }
-    for chunk in operations.chunks(1_000) {
-        let report = store.enqueue(None, chunk).await.unwrap();
-        assert_eq!(report.added.len(), chunk.len());
-    }
-    operations.len()
-}
 
 /// Every operation left the queue exactly once, in time order, and the data
 /// shows each applied once.
@@ -142,7 +95,7 @@ async fn processors_in_tasks_apply_each_operation_once() {
     };
     let store = common::options(&url, "tasks").connect().await.unwrap();
     let items = 1_500;
-    let operations = busy_queue(&store, items).await;
+    let operations = common::busy::busy_queue(&store, items).await;
     let mut tasks = Vec::new();
     for (n, batch) in [7, 50, 333, 1_000].into_iter().enumerate() {
         let processor = connect(&url, store.schema()).await;
@@ -284,7 +237,7 @@ async fn processors_in_processes_apply_each_operation_once() {
     };
     let store = common::options(&url, "procs").connect().await.unwrap();
     let items = 1_500;
-    let operations = busy_queue(&store, items).await;
+    let operations = common::busy::busy_queue(&store, items).await;
     let test = "processors_in_processes_apply_each_operation_once";
     let children: Vec<Child> = [17, 101, 400]
         .into_iter()
@@ -330,7 +283,7 @@ async fn a_processor_killed_mid_batch_leaves_nothing_half_applied() {
     };
     let store = common::options(&url, "kill").connect().await.unwrap();
     let items = 1_000;
-    let operations = busy_queue(&store, items).await;
+    let operations = common::busy::busy_queue(&store, items).await;
     let test = "a_processor_killed_mid_batch_leaves_nothing_half_applied";
 
     // 1. Killed while deciding a batch, holding the queue lock: the batches

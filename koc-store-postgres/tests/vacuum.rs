@@ -5,17 +5,11 @@
 
 mod common;
 
-use chrono::{Duration, NaiveDateTime};
-use koc_core::conformance::fixtures::{self, JANE, JOHN, KAI};
-use koc_core::{Circulation, Item, OutcomeCode, ProcessRun, ProcessedOperation, Processor, Queue};
+use koc_core::{OutcomeCode, ProcessRun, ProcessedOperation, Processor};
 use koc_store_postgres::PostgresStore;
 
 /// Copies lent and returned: each return ends an open loan.
 const COPIES: usize = 300;
-
-fn start() -> NaiveDateTime {
-    fixtures::at("2026-07-22 08:00:00")
-}
 
 /// A store on a fresh schema that vacuums the loans after `after` ended.
 async fn store(tag: &str, after: Option<u64>) -> Option<PostgresStore> {
@@ -29,31 +23,10 @@ async fn store(tag: &str, after: Option<u64>) -> Option<PostgresStore> {
     )
 }
 
-/// Lends and returns `COPIES` copies in 50-operation batches; the outcomes
-/// and how many times `loans` was vacuumed.
+/// Lends and returns `COPIES` copies (`common::busy`) in 50-operation
+/// batches; the outcomes and how many times `loans` was vacuumed.
 async fn lend_and_return(store: &PostgresStore) -> (Vec<OutcomeCode>, i64) {
-    fixtures::library(store).await.unwrap();
-    let shelf: Vec<Item> = (0..COPIES)
-        .map(|i| Item::new(format!("3900000{i:07}"), format!("Copy {i}")))
-        .collect();
-    store.upsert_items(&shelf).await.unwrap();
-    let readers = [JANE, JOHN, KAI];
-    let mut operations = Vec::new();
-    for (i, item) in shelf.iter().enumerate() {
-        let lent = start() + Duration::seconds(i64::try_from(i).unwrap());
-        operations.push(fixtures::issue(
-            &lent.format("%Y-%m-%d %H:%M:%S").to_string(),
-            readers[i % readers.len()],
-            &item.barcode,
-        ));
-        operations.push(fixtures::checkin(
-            &(lent + Duration::minutes(30))
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string(),
-            &item.barcode,
-        ));
-    }
-    store.enqueue(None, &operations).await.unwrap();
+    common::busy::busy_queue(store, COPIES).await;
     let mut outcomes = Vec::new();
     let mut observer = |batch: &[ProcessedOperation]| {
         outcomes.extend(batch.iter().map(|p| p.outcome.code));
@@ -78,8 +51,7 @@ async fn a_long_run_vacuums_the_loans_it_ends() {
     let count = |code| outcomes.iter().filter(|&&c| c == code).count();
     assert_eq!(count(OutcomeCode::Issued), COPIES, "{outcomes:?}");
     assert_eq!(count(OutcomeCode::Returned), COPIES, "{outcomes:?}");
-    // 300 loans ended in batches of 25, a vacuum at least every 100: the
-    // first starts after the fourth batch of returns, and the run waits
+    // 300 loans ended, a vacuum at least every 100 ended: the run waits
     // for the last before it ends.
     assert!(vacuums >= 1, "loans vacuumed {vacuums} times");
     store.drop_schema().await.unwrap();

@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod busy;
 pub mod library;
 
 use std::io::Write as _;
