@@ -105,13 +105,24 @@ async fn migrate_in_transaction(
             .await
             .doing("asking the server's version")?;
     supported(&number, &version)?;
+    // Created only when missing: a role that may use the schema but not
+    // create one in the database (a desk's, say) still opens the store.
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+            .bind(schema)
+            .fetch_one(&mut *conn)
+            .await
+            .doing("looking for the schema")?;
     // The name is checked to be a plain identifier (see `PostgresOptions`).
-    sqlx::raw_sql(AssertSqlSafe(format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}"
-    )))
-    .execute(&mut *conn)
-    .await
-    .doing("creating the schema")?;
+    let sql = if exists {
+        format!("SET LOCAL search_path TO {schema}")
+    } else {
+        format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path TO {schema}")
+    };
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(&mut *conn)
+        .await
+        .doing("creating the schema")?;
 
     let has_version_table: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
