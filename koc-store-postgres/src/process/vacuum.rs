@@ -8,7 +8,7 @@
 //! rows to see them dead. Autovacuum wakes once a minute at best, while
 //! a run of a million operations ends half a million loans in twenty
 //! seconds: `loans` grew five times over in such a run (7 MB to 36 MB, its
-//! indexes 5 MB to 18 MB), and searching it by barcode took twice as long
+//! indexes 4.8 MB to 17.5 MB), and searching it by barcode took twice as long
 //! at the end (see benches/README.md).
 //!
 //! So a run vacuums `loans` itself, on a spare connection of the pool,
@@ -16,9 +16,10 @@
 //! as half the table holds, and at least [`VacuumOptions`]'s floor
 //! (10 000 unless told otherwise). Every fifth of the table, autovacuum's
 //! own rule, was measured too: it vacuumed 29 times in a run of a million
-//! operations instead of 12, for no more speed. It never waits for the vacuum between
-//! batches: the vacuum runs beside them (it takes no lock that processing
-//! takes), and the run waits only for the last one, when it ends. It is
+//! operations instead of 12, for no more speed. It never waits for the
+//! vacuum between batches: the vacuum runs beside them (it takes no lock
+//! that processing takes), and the run waits only for the last one, when
+//! it ends (a run that fails does not wait for it). It is
 //! `VACUUM (SKIP_LOCKED, TRUNCATE false)`: skipped when another vacuum
 //! holds the table, and never cutting the table's empty end, which would
 //! lock out the run's reads for a moment. A role that does not own
