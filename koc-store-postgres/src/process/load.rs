@@ -12,9 +12,9 @@
 //! with the catalogue, the patrons, the account lines or the holds instead
 //! of with the batch (`plans.rs` tests both).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use koc_core::{Action, BatchKeys, BatchState, PendingOperation, Result};
+use koc_core::{Action, BatchKeys, BatchState, ByKey, PendingOperation, Result};
 use sqlx::{PgConnection, Row};
 
 use crate::error::Doing;
@@ -35,10 +35,14 @@ use crate::rows::{
 /// payment reads debts, so only its patron's are loaded.
 #[derive(Default)]
 pub(super) struct Places {
-    pub items: HashMap<String, Place>,
-    pub loans: HashMap<String, Place>,
+    pub items: ByKey<Place>,
+    pub loans: ByKey<Place>,
     pub debts_of: HashSet<String>,
 }
+
+/// A set of barcodes hashed as [`ByKey`] is (foldhash, not std's SipHash):
+/// the barcodes whose items had an open loan when a batch was loaded.
+pub(super) type Barcodes = HashSet<String, foldhash::fast::RandomState>;
 
 /// Everything `batch` touches (see [`BatchState`]; debts only of its
 /// payments' patrons), and where its items and open loans are.

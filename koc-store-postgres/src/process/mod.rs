@@ -75,7 +75,7 @@ mod row_locks;
 
 use ahead::{Committed, Reader};
 use batch::{Batch, Cursor};
-use load::Places;
+use load::{Barcodes, Places};
 use one_statement::Savepoint;
 use vacuum::LoansVacuum;
 pub(crate) use vacuum::VacuumOptions;
@@ -150,7 +150,7 @@ impl PostgresStore {
         if let Some(earlier) = &mut position.earlier {
             earlier.load(conn, &batch.operations, &mut state).await?;
         }
-        let had_loan: HashSet<String> = state.loans.keys().cloned().collect();
+        let had_loan: Barcodes = state.loans.keys().cloned().collect();
         let decisions = engine.decide(&batch.operations, &mut state)?;
         let loans_changed = decisions
             .effects

@@ -21,13 +21,11 @@
 //! taken before it, and the batch is written again one statement at a time
 //! by [`super::write`], whose insert gives way to the processed loan.
 
-use std::collections::HashSet;
-
 use chrono::NaiveDateTime;
 use koc_core::{ConstraintKind, Effects, Error, Item, Loan, ProcessedOperation, Result};
 use sqlx::{PgConnection, Row};
 
-use super::load::Places;
+use super::load::{Barcodes, Places};
 use super::write::{self, loan_update, record_credits, record_offsets};
 use crate::circulation::{LOANS_KEY, LoanColumns, PgQuery};
 use crate::earlier::{self, Changes};
@@ -192,7 +190,7 @@ pub(super) async fn write_batch(
     conn: &mut PgConnection,
     effects: &Effects,
     places: &Places,
-    had_loan: &HashSet<String>,
+    had_loan: &Barcodes,
     results: &[ProcessedOperation],
     queue_places: &[Place],
     by: &str,
@@ -266,11 +264,7 @@ pub(super) struct Split<'a> {
 impl<'a> Split<'a> {
     /// `effects`' loans and items, with the places the batch loaded
     /// (`had_loan`: the barcodes whose item had an open loan then).
-    pub(super) fn of(
-        effects: &'a Effects,
-        places: &Places,
-        had_loan: &HashSet<String>,
-    ) -> Split<'a> {
+    pub(super) fn of(effects: &'a Effects, places: &Places, had_loan: &Barcodes) -> Split<'a> {
         let mut loans = LoanWrites::default();
         for (barcode, loan) in &effects.loans {
             let place = places.loans.get(barcode).copied();
@@ -494,7 +488,7 @@ mod tests {
             &mut tx,
             effects,
             &Places::default(),
-            &HashSet::new(),
+            &Barcodes::default(),
             &[],
             &[],
             "staff",

@@ -15,6 +15,7 @@ use koc_core::{ConflictRule, Effects, Engine, Operation, ProcessedOperation, Rul
 use sqlx::{Connection, PgConnection};
 
 use super::batch::{self, Cursor};
+use super::load::Barcodes;
 use super::one_statement::{self, Columns, Split};
 use super::{load, write};
 use crate::place::Place;
@@ -85,7 +86,7 @@ pub(super) fn operations() -> Vec<Operation> {
 struct Decided {
     effects: Effects,
     places: load::Places,
-    had_loan: HashSet<String>,
+    had_loan: Barcodes,
     results: Vec<ProcessedOperation>,
     queue_places: Vec<Place>,
 }
@@ -102,7 +103,7 @@ async fn half(tx: &mut PgConnection) -> batch::Batch {
 /// `batch` loaded and decided.
 async fn decide(tx: &mut PgConnection, batch: batch::Batch) -> Decided {
     let (mut state, places) = load::load_state(tx, &batch.operations).await.unwrap();
-    let had_loan: HashSet<String> = state.loans.keys().cloned().collect();
+    let had_loan: Barcodes = state.loans.keys().cloned().collect();
     let rules = RuleTable::new(rules());
     let decisions = Engine::new(ConflictRule::default(), &rules)
         .decide(&batch.operations, &mut state)

@@ -12,15 +12,13 @@
 //! operations (`benches/server-instructions`: 21 480 M -> 20 020 M). The
 //! loads do the same with their keys ([`super::load`]).
 
-use std::collections::HashSet;
-
 use chrono::NaiveDateTime;
 use koc_core::{
     ConstraintKind, Effects, Error, Item, Loan, ProcessedOperation, RecordedPayment, Result,
 };
 use sqlx::PgConnection;
 
-use super::load::Places;
+use super::load::{Barcodes, Places};
 use crate::circulation::{LOANS_KEY, LoanColumns, PgQuery};
 use crate::error::{Doing, corrupt};
 use crate::history::{RECORD_BATCH, warnings_json};
@@ -204,7 +202,7 @@ pub(super) async fn apply(
     conn: &mut PgConnection,
     effects: &Effects,
     places: &Places,
-    had_loan: &HashSet<String>,
+    had_loan: &Barcodes,
 ) -> Result<()> {
     plan_as_lookups(conn).await?;
     // Each loan touched is deleted, changed in place (a renewal keeps its
