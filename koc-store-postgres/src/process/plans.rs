@@ -8,8 +8,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashSet;
-
 use koc_core::conformance::fixtures::{STAFF, checkin, enqueue, issue, payment, rules};
 use koc_core::{ConflictRule, Effects, Engine, Operation, ProcessedOperation, RuleTable};
 use sqlx::{Connection, PgConnection};
